@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages seva needs, only those missing. Safe to run again.
+set -euo pipefail
+PACKAGES=(
+  build-essential cmake pkg-config ccache
+  libtorch-dev            # the tensor library (CPU build on Debian)
+  libopenblas0-pthread    # fast BLAS for libtorch's matmuls (the reference BLAS is ~70x slower)
+  libsentencepiece-dev    # tokenizer.model
+  nlohmann-json3-dev libcli11-dev
+  libjpeg62-turbo-dev libpng-dev   # the decoders Pillow uses
+  googletest libgtest-dev
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,16 @@
+// Small file helpers shared by every part: whole-file reads, JSON files, atomic writes.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace seva::io {
+
+bool file_exists(const std::string& path);
+std::string read_file(const std::string& path);  // throws "cannot read FILE: reason"
+// Parses a JSON file; a syntax error names the file and the byte offset.
+nlohmann::json read_json(const std::string& path);
+// Writes to `path.tmp.PID` then renames, so readers never see a half-written file.
+void write_file_atomic(const std::string& path, const std::string& content);
+std::string join_path(const std::string& dir, const std::string& name);
+
+}  // namespace seva::io
