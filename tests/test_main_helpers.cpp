@@ -1,5 +1,6 @@
 // Shared test set-up: fixed thread count so results do not depend on the machine.
 #include "test_helpers.h"
+#include "seva_test_paths.h"
 
 #include <ATen/Parallel.h>
 #include <cstdlib>

@@ -1,0 +1,95 @@
+#include "generate/generate.h"
+
+#include "generate/sampling.h"
+
+#include <torch/torch.h>
+
+#include <stdexcept>
+
+namespace seva::generate {
+
+std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
+                                const std::vector<std::vector<int64_t>>& prompts,
+                                const torch::Tensor& pixel_values, const SamplingOptions& opts,
+                                int64_t eos_token_id, const DecodeFn& decode,
+                                const std::vector<uint64_t>& row_seeds) {
+  if (!opts.stop_strings.empty() && !decode) throw std::invalid_argument("stop strings need a decode function");
+  if (!row_seeds.empty() && row_seeds.size() != prompts.size())
+    throw std::invalid_argument("row_seeds must have one entry per prompt");
+  torch::NoGradGuard no_grad;
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<Generated> out(B);
+  if (B == 0 || opts.max_new_tokens <= 0) {
+    for (auto& g : out) g.finish_reason = "length";
+    return out;
+  }
+
+  auto& lm = *model.language_model;
+  auto features = pixel_values.defined() && pixel_values.numel() > 0 ? model.image_features(pixel_values)
+                                                                      : torch::Tensor();
+  auto batch = model::merge_prompts(model, prompts, features, model::Padding::Left);
+  const int64_t T = batch.embeds.size(1);
+  auto dtype = model.dtype();
+  auto device = model.device();
+  auto cache = lm.model->make_cache(B, T + opts.max_new_tokens, dtype, device);
+
+  // Prefill: the whole prompt once; logits only at the last position.
+  auto hidden = lm.model->forward(batch.embeds, batch.positions, model::causal_bias(batch.mask, T, dtype), &cache);
+  cache.length = T;
+  auto logits = lm.logits(hidden.select(1, T - 1)).to(torch::kFloat32);  // (B, V)
+
+  std::vector<TokenSampler> samplers;
+  for (int64_t b = 0; b < B; ++b)
+    samplers.emplace_back(opts, row_seeds.empty() ? static_cast<uint64_t>(b) : row_seeds[b]);
+
+  // Rows still generating; finished rows leave the batch (and the cache) at once.
+  std::vector<int64_t> active(B);
+  for (int64_t b = 0; b < B; ++b) active[b] = b;
+  auto key_mask = batch.mask;
+  auto next_pos = std::get<0>(batch.positions.max(1)) + 1;  // (B,)
+
+  for (int64_t step = 0; step < opts.max_new_tokens && !active.empty(); ++step) {
+    auto logits_cpu = logits.cpu();
+    std::vector<int64_t> next(active.size());
+    std::vector<int64_t> keep;  // indices into `active` of rows that go on
+    for (size_t i = 0; i < active.size(); ++i) {
+      int64_t row = active[i];
+      next[i] = samplers[row].pick(logits_cpu[static_cast<int64_t>(i)]);
+      auto& g = out[row];
+      g.tokens.push_back(next[i]);
+      if (opts.stop_at_eos && next[i] == eos_token_id) {
+        g.finish_reason = "eos";
+      } else if (!opts.stop_strings.empty()) {
+        auto text = decode(g.tokens);
+        for (const auto& s : opts.stop_strings)
+          if (!s.empty() && text.find(s) != std::string::npos) g.finish_reason = "stop";
+      }
+      if (g.finish_reason.empty() && step + 1 == opts.max_new_tokens) g.finish_reason = "length";
+      if (g.finish_reason.empty()) keep.push_back(static_cast<int64_t>(i));
+    }
+    if (keep.empty()) break;
+
+    auto next_t = torch::tensor(next, torch::kInt64).to(device);
+    if (keep.size() != active.size()) {
+      auto idx = torch::tensor(keep, torch::kInt64).to(device);
+      cache.select_rows(idx);
+      key_mask = key_mask.index_select(0, idx);
+      next_pos = next_pos.index_select(0, idx);
+      next_t = next_t.index_select(0, idx);
+      std::vector<int64_t> still;
+      for (auto i : keep) still.push_back(active[i]);
+      active.swap(still);
+    }
+    // Decode one token for every active row.
+    auto embeds = lm.model->embed_tokens(next_t).unsqueeze(1);  // (b, 1, C)
+    key_mask = torch::cat({key_mask, torch::ones({key_mask.size(0), 1}, key_mask.options())}, 1);
+    auto bias = model::causal_bias(key_mask, 1, dtype);
+    hidden = lm.model->forward(embeds, next_pos.unsqueeze(1), bias, &cache);
+    cache.length += 1;
+    next_pos = next_pos + 1;
+    logits = lm.logits(hidden.select(1, 0)).to(torch::kFloat32);
+  }
+  return out;
+}
+
+}  // namespace seva::generate

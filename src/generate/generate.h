@@ -1,0 +1,38 @@
+// Batched decoding for LLaVA with a KV cache: left-padded prompts of different lengths, the
+// vision tower once per image, greedy or temperature/top-p sampling, EOS, stop strings, a cap.
+#pragma once
+#include "model/llava.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace seva::generate {
+
+struct SamplingOptions {
+  int64_t max_new_tokens = 512;
+  double temperature = 0.0;  // 0: greedy (argmax, first index on ties)
+  double top_p = 1.0;        // nucleus sampling when < 1 (with temperature > 0)
+  uint64_t seed = 0;         // row r of a call samples from its own stream seeded by (seed, seeds[r])
+  bool stop_at_eos = true;
+  std::vector<std::string> stop_strings;  // needs `decode` in generate()
+};
+
+struct Generated {
+  std::vector<int64_t> tokens;  // new tokens, including the EOS or the one that completed a stop string
+  std::string finish_reason;    // "eos", "stop" or "length"
+};
+
+// Turns token ids into text (for stop strings); usually Tokenizer::decode.
+using DecodeFn = std::function<std::string(const std::vector<int64_t>&)>;
+
+// prompts[b]: token ids holding <image> markers; pixel_values: (N, 3, S, S), one row per marker,
+// consumed in order across the batch. `row_seeds` (optional, one per prompt) names each row's
+// random stream so that sampling does not depend on batch composition; default: the row index.
+std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
+                                const std::vector<std::vector<int64_t>>& prompts,
+                                const torch::Tensor& pixel_values, const SamplingOptions& opts,
+                                int64_t eos_token_id, const DecodeFn& decode = nullptr,
+                                const std::vector<uint64_t>& row_seeds = {});
+
+}  // namespace seva::generate

@@ -1,0 +1,105 @@
+#include "model/checkpoint.h"
+
+#include "io/files.h"
+
+#include <torch/torch.h>
+
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace seva::model {
+namespace {
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool ends_with(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+std::string list_some(const std::vector<std::string>& names) {
+  std::ostringstream ss;
+  for (size_t i = 0; i < names.size() && i < 5; ++i) ss << (i ? ", " : "") << names[i];
+  if (names.size() > 5) ss << ", ... (" << names.size() << " in all)";
+  return ss.str();
+}
+
+}  // namespace
+
+std::string canonical_key(const std::string& key) {
+  if (ends_with(key, ".position_ids") || ends_with(key, "rotary_emb.inv_freq")) return "";
+  // Newer transformers layout -> Hub layout.
+  static const std::pair<const char*, const char*> kRenames[] = {
+      {"model.language_model.", "language_model.model."},
+      {"model.vision_tower.", "vision_tower."},
+      {"model.multi_modal_projector.", "multi_modal_projector."},
+      {"lm_head.", "language_model.lm_head."},
+  };
+  for (const auto& [from, to] : kRenames)
+    if (starts_with(key, from)) return std::string(to) + key.substr(std::string(from).size());
+  return key;
+}
+
+void load_parameters(torch::nn::Module& module, const io::Checkpoint& ckpt, torch::ScalarType dtype) {
+  std::map<std::string, std::string> by_name;  // our name -> checkpoint key
+  for (const auto& key : ckpt.keys()) {
+    auto name = canonical_key(key);
+    if (!name.empty()) by_name[name] = key;
+  }
+  auto params = module.named_parameters(/*recurse=*/true);
+  std::vector<std::string> missing;
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  for (auto& item : params) {
+    auto it = by_name.find(item.key());
+    if (it == by_name.end()) {
+      missing.push_back(item.key());
+      continue;
+    }
+    const auto& key = it->second;
+    const auto& info = ckpt.info(key);
+    auto& param = item.value();
+    if (std::vector<int64_t>(param.sizes().begin(), param.sizes().end()) != info.shape) {
+      std::ostringstream ss;
+      ss << ckpt.file_of(key) << ": tensor '" << key << "' has shape " << c10::IntArrayRef(info.shape)
+         << " but the config needs " << param.sizes();
+      throw std::runtime_error(ss.str());
+    }
+    param.copy_(ckpt.get(key, dtype));
+    used.insert(it->first);
+  }
+  if (!missing.empty())
+    throw std::runtime_error((ckpt.keys().empty() ? std::string("checkpoint") : ckpt.file_of(ckpt.keys()[0])) +
+                             ": missing tensors the config needs: " + list_some(missing));
+  std::vector<std::string> unexpected;
+  for (const auto& [name, key] : by_name)
+    if (!used.count(name)) unexpected.push_back(key);
+  if (!unexpected.empty())
+    throw std::runtime_error(ckpt.file_of(unexpected[0]) + ": unexpected tensors for this config: " +
+                             list_some(unexpected));
+}
+
+LlavaForConditionalGeneration load_llava(const std::string& dir, const LoadOptions& opts) {
+  auto cfg = LlavaConfig::load(dir);
+  io::Checkpoint ckpt(dir);
+  LlavaForConditionalGeneration model{nullptr};
+  {
+    SkipInit skip(opts.dtype);
+    model = LlavaForConditionalGeneration(cfg);
+  }
+  model->to(opts.device);
+  load_parameters(*model, ckpt, opts.dtype);
+  model->eval();
+  for (auto& p : model->parameters()) p.set_requires_grad(false);
+  return model;
+}
+
+void save_llava(LlavaForConditionalGenerationImpl& model, const std::string& dir, uint64_t max_shard_bytes) {
+  ::mkdir(dir.c_str(), 0755);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (auto& item : model.named_parameters(true)) tensors.emplace_back(item.key(), item.value().detach().cpu());
+  io::save_checkpoint(dir, tensors, max_shard_bytes);
+  io::write_file_atomic(io::join_path(dir, "config.json"), model.cfg.to_json().dump(2) + "\n");
+}
+
+}  // namespace seva::model
