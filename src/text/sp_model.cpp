@@ -18,11 +18,16 @@ SpModel SpModel::from_serialized(const std::string& proto, const std::string& wh
   return m;
 }
 
-int SpModel::size() const { return spm_api().piece_size(handle_.get()); }
+seva_spm* SpModel::handle() const {
+  if (!handle_) throw std::logic_error("sentencepiece model used before it was loaded");
+  return handle_.get();
+}
+
+int SpModel::size() const { return spm_api().piece_size(handle()); }
 
 std::string SpModel::id_to_piece(int id) const {
   size_t len = 0;
-  const char* p = spm_api().id_to_piece(handle_.get(), id, &len);
+  const char* p = spm_api().id_to_piece(handle(), id, &len);
   if (!p)
     throw std::out_of_range("id " + std::to_string(id) + " is outside the sentencepiece vocabulary (" +
                             std::to_string(size()) + " pieces) of " + what_);
@@ -30,19 +35,19 @@ std::string SpModel::id_to_piece(int id) const {
 }
 
 int SpModel::piece_to_id(const std::string& piece) const {
-  return spm_api().piece_to_id(handle_.get(), piece.data(), piece.size());
+  return spm_api().piece_to_id(handle(), piece.data(), piece.size());
 }
 
-bool SpModel::is_byte(int id) const { return spm_api().is_byte(handle_.get(), id) != 0; }
-bool SpModel::is_control(int id) const { return spm_api().is_control(handle_.get(), id) != 0; }
-bool SpModel::is_unknown(int id) const { return spm_api().is_unknown(handle_.get(), id) != 0; }
+bool SpModel::is_byte(int id) const { return spm_api().is_byte(handle(), id) != 0; }
+bool SpModel::is_control(int id) const { return spm_api().is_control(handle(), id) != 0; }
+bool SpModel::is_unknown(int id) const { return spm_api().is_unknown(handle(), id) != 0; }
 
 std::vector<SpPiece> SpModel::encode(const std::string& text) const {
   const SpmApi& api = spm_api();
   int* ids = nullptr;
   int* lens = nullptr;
   char* bytes = nullptr;
-  int n = api.encode(handle_.get(), text.data(), text.size(), &ids, &lens, &bytes);
+  int n = api.encode(handle(), text.data(), text.size(), &ids, &lens, &bytes);
   if (n < 0) throw std::runtime_error("sentencepiece encode failed (" + what_ + "): " + api.last_error());
   std::vector<SpPiece> out;
   out.reserve(n);
@@ -68,7 +73,7 @@ std::string SpModel::decode_pieces(const std::vector<std::string>& pieces) const
   }
   char* out = nullptr;
   size_t out_len = 0;
-  if (api.decode_pieces(handle_.get(), joined.data(), lens.data(), static_cast<int>(lens.size()), &out,
+  if (api.decode_pieces(handle(), joined.data(), lens.data(), static_cast<int>(lens.size()), &out,
                         &out_len) != 0)
     throw std::runtime_error("sentencepiece decode failed (" + what_ + "): " + api.last_error());
   std::string s(out, out_len);
@@ -80,7 +85,7 @@ std::string SpModel::decode_ids(const std::vector<int>& ids) const {
   const SpmApi& api = spm_api();
   char* out = nullptr;
   size_t out_len = 0;
-  if (api.decode_ids(handle_.get(), ids.data(), static_cast<int>(ids.size()), &out, &out_len) != 0)
+  if (api.decode_ids(handle(), ids.data(), static_cast<int>(ids.size()), &out, &out_len) != 0)
     throw std::runtime_error("sentencepiece decode failed (" + what_ + "): " + api.last_error());
   std::string s(out, out_len);
   api.free_buffer(out);

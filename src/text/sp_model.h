@@ -30,6 +30,7 @@ class SpModel {
   std::string decode_ids(const std::vector<int>& ids) const;
 
  private:
+  seva_spm* handle() const;  // throws if nothing is loaded (a default-constructed SpModel)
   std::shared_ptr<seva_spm> handle_;
   std::string what_;
 };

@@ -12,10 +12,6 @@
 #include <stdexcept>
 #include <vector>
 
-#ifndef SEVA_SPM_SHIM_BUILD_PATH
-#define SEVA_SPM_SHIM_BUILD_PATH ""
-#endif
-
 namespace seva::text {
 namespace {
 

@@ -52,9 +52,10 @@ int string_out(const std::string& s, char** out, size_t* out_len) {
 // libstdc++ constructs at start-up; libstdc++'s own storage stays zeroed, and the first log line
 // (the trainer logs to std::cerr) would crash. So: construct libstdc++'s object over the
 // executable's stream buffer, once, when the shim is loaded.
+// (RTLD_DEFAULT would search this library's deep-bound scope first: ask the executable.)
 template <class Stream>
-void share_stream(Stream& local, const char* mangled) {
-  auto* global = static_cast<Stream*>(::dlsym(RTLD_DEFAULT, mangled));
+void share_stream(void* program, Stream& local, const char* mangled) {
+  auto* global = static_cast<Stream*>(::dlsym(program, mangled));
   if (!global || global == &local) return;
   void* vptr = nullptr;
   std::memcpy(&vptr, static_cast<void*>(&local), sizeof(vptr));
@@ -65,12 +66,15 @@ void share_stream(Stream& local, const char* mangled) {
 }
 
 __attribute__((constructor)) void share_std_streams() {
-  share_stream(std::cout, "_ZSt4cout");
-  share_stream(std::cerr, "_ZSt4cerr");
-  share_stream(std::clog, "_ZSt4clog");
-  share_stream(std::wcout, "_ZSt5wcout");
-  share_stream(std::wcerr, "_ZSt5wcerr");
-  share_stream(std::wclog, "_ZSt5wclog");
+  void* program = ::dlopen(nullptr, RTLD_NOW);
+  if (!program) return;
+  share_stream(program, std::cout, "_ZSt4cout");
+  share_stream(program, std::cerr, "_ZSt4cerr");
+  share_stream(program, std::clog, "_ZSt4clog");
+  share_stream(program, std::wcout, "_ZSt5wcout");
+  share_stream(program, std::wcerr, "_ZSt5wcerr");
+  share_stream(program, std::wclog, "_ZSt5wclog");
+  ::dlclose(program);
 }
 
 }  // namespace

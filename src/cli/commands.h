@@ -1,0 +1,23 @@
+// The `seva` subcommands: each file in src/cli registers one on the app and runs it.
+#pragma once
+#include "generate/vlm.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace seva::cli {
+
+// A subcommand's action, run after parsing when that subcommand was chosen.
+using Action = std::function<int()>;
+
+// The options every model-loading command shares: --model, --image-aspect, --threads,
+// --device, --dtype. Defined once here so they read the same everywhere.
+void add_model_options(CLI::App& cmd, generate::ModelOptions& opts);
+// --max-new-tokens, --temperature, --top-p, --seed.
+void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts);
+
+Action register_chat(CLI::App& app);
+Action register_info(CLI::App& app);
+
+}  // namespace seva::cli

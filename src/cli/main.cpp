@@ -1,0 +1,30 @@
+// `seva`: self-supervised visual preference alignment for LLaVA-style models.
+#include "cli/commands.h"
+
+#include <iostream>
+#include <map>
+
+int main(int argc, char** argv) {
+  CLI::App app{"seva: align LLaVA-style vision-language models with their own preferences (SeVa)"};
+  app.require_subcommand(1);
+  std::map<std::string, seva::cli::Action> actions;
+  auto add = [&](seva::cli::Action (*reg)(CLI::App&)) {
+    auto before = app.get_subcommands({}).size();
+    auto action = reg(app);
+    actions[app.get_subcommands({})[before]->get_name()] = action;
+  };
+  add(seva::cli::register_chat);
+  add(seva::cli::register_info);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    for (auto* sub : app.get_subcommands()) return actions.at(sub->get_name())();
+  } catch (const std::exception& e) {
+    std::cerr << "seva: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+#include "generate/vlm.h"
+
+#include "io/files.h"
+#include "model/checkpoint.h"
+#include "text/conversation.h"
+
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <stdexcept>
+#include <thread>
+
+namespace seva::generate {
+
+torch::Device parse_device(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name.rfind("cuda", 0) == 0) {
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("--device " + name + ": this build of libtorch sees no CUDA device");
+    return torch::Device(name);
+  }
+  throw std::runtime_error("--device '" + name + "' is not valid (cpu, cuda, cuda:N)");
+}
+
+torch::ScalarType parse_dtype(const std::string& name, torch::Device device) {
+  if (name == "auto") return device.is_cuda() ? torch::kBFloat16 : torch::kFloat32;
+  if (name == "float32" || name == "fp32") return torch::kFloat32;
+  if (name == "float16" || name == "fp16") return torch::kFloat16;
+  if (name == "bfloat16" || name == "bf16") return torch::kBFloat16;
+  throw std::runtime_error("--dtype '" + name + "' is not valid (auto, float32, float16, bfloat16)");
+}
+
+void set_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+}
+
+Vlm Vlm::load(const ModelOptions& opts) {
+  if (opts.model_dir.empty()) throw std::runtime_error("no --model directory given");
+  set_threads(opts.threads);
+  Vlm v;
+  v.model_dir = opts.model_dir;
+  auto device = parse_device(opts.device);
+  model::LoadOptions lo;
+  lo.device = device;
+  lo.dtype = parse_dtype(opts.dtype, device);
+  v.model = model::load_llava(opts.model_dir, lo);
+  v.tokenizer = text::Tokenizer::load(opts.model_dir);
+  auto pp = io::join_path(opts.model_dir, "preprocessor_config.json");
+  if (io::file_exists(pp)) {
+    v.preprocess = image::PreprocessConfig::from_file(pp);
+  } else {
+    // No processor file: CLIP's defaults at the tower's own resolution.
+    v.preprocess.shortest_edge = static_cast<int>(v.model->cfg.vision.image_size);
+    v.preprocess.crop_height = v.preprocess.crop_width = static_cast<int>(v.model->cfg.vision.image_size);
+  }
+  if (v.preprocess.crop_height != v.model->cfg.vision.image_size || v.preprocess.crop_width != v.model->cfg.vision.image_size)
+    throw std::runtime_error(pp + ": crop size " + std::to_string(v.preprocess.crop_width) + "x" +
+                             std::to_string(v.preprocess.crop_height) + " does not match the vision tower's " +
+                             std::to_string(v.model->cfg.vision.image_size) + " px");
+  if (v.tokenizer.image_token_id() != v.model->cfg.image_token_index)
+    throw std::runtime_error(opts.model_dir + ": the tokenizer's <image> id (" +
+                             std::to_string(v.tokenizer.image_token_id()) + ") differs from config.json's image_token_index (" +
+                             std::to_string(v.model->cfg.image_token_index) + ")");
+  v.aspect = image::parse_image_aspect(opts.image_aspect);
+  return v;
+}
+
+torch::Tensor Vlm::pixels(const std::string& image_path) const {
+  return image::preprocess_file(image_path, preprocess, aspect);
+}
+
+std::vector<Answer> Vlm::answer(const std::vector<Query>& queries, const SamplingOptions& opts) {
+  std::vector<std::string> prompts;
+  std::vector<torch::Tensor> px;
+  for (const auto& q : queries) {
+    prompts.push_back(q.prompt);
+    px.push_back(pixels(q.image));
+  }
+  return answer_pixels(prompts, torch::stack(px), opts);
+}
+
+std::vector<Answer> Vlm::answer_pixels(const std::vector<std::string>& prompts, const torch::Tensor& pixel_values,
+                                       const SamplingOptions& opts, const std::vector<uint64_t>& row_seeds) {
+  std::vector<std::vector<int64_t>> ids;
+  for (const auto& p : prompts) {
+    if (p.find("<image>") == std::string::npos)
+      throw std::runtime_error("prompt has no <image> marker: \"" + p.substr(0, 80) + "\"");
+    ids.push_back(tokenizer.encode(p));
+  }
+  DecodeFn decode = [this](const std::vector<int64_t>& t) { return tokenizer.decode(t, true); };
+  auto gen = generate(*model, ids, pixel_values, opts, tokenizer.eos_id(), decode, row_seeds);
+  std::vector<Answer> out;
+  for (auto& g : gen) {
+    Answer a;
+    a.tokens = g.tokens;
+    a.finish_reason = g.finish_reason;
+    std::vector<int64_t> body = g.tokens;
+    if (g.finish_reason == "eos" && !body.empty()) body.pop_back();
+    a.text = tokenizer.decode(body, true);
+    if (g.finish_reason == "stop") {
+      size_t cut = std::string::npos;
+      for (const auto& s : opts.stop_strings) cut = std::min(cut, a.text.find(s));
+      if (cut != std::string::npos) a.text.resize(cut);
+    }
+    a.text = text::strip_answer(a.text);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace seva::generate

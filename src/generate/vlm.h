@@ -1,0 +1,57 @@
+// A loaded vision-language model ready to answer: the LLaVA weights, their tokenizer and image
+// processor, and the options every model-loading command shares (defined once, here).
+#pragma once
+#include "generate/generate.h"
+#include "image/preprocess.h"
+#include "model/llava.h"
+#include "text/tokenizer.h"
+
+#include <string>
+#include <vector>
+
+namespace seva::generate {
+
+// Options of every command that loads a model or reads images.
+struct ModelOptions {
+  std::string model_dir;               // a llava-hf checkpoint directory
+  std::string image_aspect = "pad";    // pad (LLaVA-1.5 training) or none (plain CLIP processor)
+  int threads = 0;                     // CPU threads; 0 = all cores
+  std::string device = "cpu";          // cpu or cuda[:N]
+  std::string dtype = "auto";          // auto (float32 on CPU, bfloat16 on CUDA), float32, float16, bfloat16
+};
+
+torch::Device parse_device(const std::string& name);            // throws naming the value
+torch::ScalarType parse_dtype(const std::string& name, torch::Device device);
+void set_threads(int threads);                                  // 0 = hardware cores
+
+struct Query {
+  std::string image;   // path of the image file
+  std::string prompt;  // the full prompt text, holding one <image> marker
+};
+
+struct Answer {
+  std::string text;             // decoded, special tokens skipped, stripped (DESIGN: llava_v1)
+  std::vector<int64_t> tokens;  // the generated ids, EOS included when produced
+  std::string finish_reason;    // eos, stop or length
+};
+
+class Vlm {
+ public:
+  static Vlm load(const ModelOptions& opts);
+
+  // Preprocessed pixels (3, S, S) of one image file, with this model's processor and aspect.
+  torch::Tensor pixels(const std::string& image_path) const;
+  // Answers a batch of queries in one batched generation (the vision tower once per image).
+  std::vector<Answer> answer(const std::vector<Query>& queries, const SamplingOptions& opts);
+  // Same, with pixels already made (e.g. augmented views).
+  std::vector<Answer> answer_pixels(const std::vector<std::string>& prompts, const torch::Tensor& pixel_values,
+                                    const SamplingOptions& opts, const std::vector<uint64_t>& row_seeds = {});
+
+  model::LlavaForConditionalGeneration model{nullptr};
+  text::Tokenizer tokenizer;
+  image::PreprocessConfig preprocess;
+  image::ImageAspect aspect = image::ImageAspect::Pad;
+  std::string model_dir;
+};
+
+}  // namespace seva::generate
