@@ -180,7 +180,11 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
-double round_to(double x, double step) { return std::round(x / step) * step; }
+// Rounded so that the JSON shows short numbers (x / 10^d prints as written, x * 0.1 may not).
+double round_to(double x, double step) {
+  double inv = std::round(1.0 / step);
+  return std::round(x * inv) / inv;
+}
 
 void usage(const char* argv0) {
   std::printf("usage: %s [--threads N] [--quick]\n"
@@ -223,9 +227,14 @@ int main(int argc, char** argv) {
   nlohmann::json js = {{"bench", "seva"}, {"quick", quick}, {"threads", threads},
                        {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
                                      "." + std::to_string(TORCH_VERSION_PATCH)}};
-  std::printf("seva_bench%s: %d thread%s (machine: %u hardware threads), libtorch %s, float32, CPU\n",
+  // OpenMP's idle threads spin by default; on a shared or oversubscribed machine that costs a great
+  // deal (measured here: 30x on the vision tower with 2 threads on 2 busy cores), so say how it was set.
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  js["omp_wait_policy"] = wait_policy ? wait_policy : "";
+  std::printf("seva_bench%s: %d thread%s (machine: %u hardware threads), libtorch %s, float32, CPU, "
+              "OMP_WAIT_POLICY=%s\n",
               quick ? " --quick" : "", threads, threads == 1 ? "" : "s", std::thread::hardware_concurrency(),
-              js["torch"].get<std::string>().c_str());
+              js["torch"].get<std::string>().c_str(), wait_policy ? wait_policy : "(unset)");
 
   // ---- GEMM ---------------------------------------------------------------------------------
   std::printf("\nfloat32 GEMM, torch::matmul (M x K) @ (K x N), best of up to 5:\n");

@@ -1,0 +1,116 @@
+// The `seva` binary end to end: chat reproduces transformers' greedy tokens; errors name the file.
+#include "io/files.h"
+#include "seva_test_paths.h"
+#include "test_helpers.h"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out;
+};
+
+// Runs `seva ARGS` and captures stdout and stderr together.
+Run run_seva(const std::string& args) {
+  std::string cmd = std::string(SEVA_BINARY) + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
+  int status = ::pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+// Single-quotes a string for the shell.
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string model_dir() { return seva::test::fixture_path("model_A"); }
+std::string image0() { return seva::test::fixture_path("images/img0_97x61.png"); }
+
+}  // namespace
+
+TEST(Cli, ChatWithRawPromptGivesTransformersGreedyTokens) {
+  // generate_single[0]: the vicuna prompt on img0 with the plain CLIP processor.
+  auto ref = seva::io::read_json(seva::test::fixture_path("reference_A.json"))["generate_single"][0];
+  std::string prompt = ref["prompt"].get<std::string>();
+  std::string quoted = shell_quote(prompt);  // it holds "human's"
+  auto r = run_seva("chat --model " + model_dir() + " --image " + image0() + " --image-aspect none --prompt " +
+                quoted + " --max-new-tokens 20 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"], ref["new_token_ids"]);
+  EXPECT_EQ(j["finish_reason"], "length");
+}
+
+TEST(Cli, ChatQuestionAppliesTheTemplate) {
+  // --question "What is shown?" builds exactly the fixture's vicuna prompt, so the same tokens come.
+  auto ref = seva::io::read_json(seva::test::fixture_path("reference_A.json"))["generate_single"][0];
+  auto r = run_seva("chat --model " + model_dir() + " --image " + image0() +
+                " --image-aspect none --question 'What is shown?' --max-new-tokens 20 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["tokens"], ref["new_token_ids"]);
+}
+
+TEST(Cli, ChatSamplingIsSeededAndRepeatable) {
+  std::string base = "chat --model " + model_dir() + " --image " + image0() +
+                     " --question 'What is shown?' --max-new-tokens 12 --temperature 1.0 --top-p 0.9 --json";
+  auto a = run_seva(base + " --seed 7"), b = run_seva(base + " --seed 7"), c = run_seva(base + " --seed 8");
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(nlohmann::json::parse(a.out)["tokens"], nlohmann::json::parse(c.out)["tokens"]);
+}
+
+TEST(Cli, InteractiveLoopAnswersEachLine) {
+  std::string dir = seva::test::temp_dir("cli");
+  std::string input = dir + "/in.txt";
+  seva::io::write_file_atomic(input, "What is shown?\n/image " + image0() + "\nWhat is shown?\n");
+  auto r = run_seva("chat --model " + model_dir() + " --image " + image0() +
+                " --image-aspect none --max-new-tokens 20 --json < " + input);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto first = r.out.substr(0, r.out.find('\n'));
+  auto ref = seva::io::read_json(seva::test::fixture_path("reference_A.json"))["generate_single"][0];
+  EXPECT_EQ(nlohmann::json::parse(first)["tokens"], ref["new_token_ids"]);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+}
+
+TEST(Cli, PromptWithoutImageMarkerIsRefused) {
+  auto r = run_seva("chat --model " + model_dir() + " --image " + image0() + " --prompt 'no marker here'");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("<image>"), std::string::npos) << r.out;
+}
+
+TEST(Cli, UndecodableImageIsNamed) {
+  std::string dir = seva::test::temp_dir("cli");
+  std::string bad = dir + "/broken.png";
+  seva::io::write_file_atomic(bad, "\x89PNG\r\n\x1a\n garbage");
+  auto r = run_seva("chat --model " + model_dir() + " --image " + bad + " --question hi");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("broken.png"), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoReportsArchitectureAndCounts) {
+  auto r = run_seva("info --model " + model_dir() + " --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["total_parameters"], 208064);
+  EXPECT_EQ(j["image_tokens"], 16);
+  EXPECT_EQ(j["stored_dtypes"]["F32"], 63);
+}
+
+TEST(Cli, HelpListsSubcommands) {
+  auto r = run_seva("--help");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("chat"), std::string::npos);
+  EXPECT_NE(r.out.find("info"), std::string::npos);
+}
