@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <functional>
 #include <string>
 #include <thread>
@@ -227,14 +228,25 @@ int main(int argc, char** argv) {
   nlohmann::json js = {{"bench", "seva"}, {"quick", quick}, {"threads", threads},
                        {"torch", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
                                      "." + std::to_string(TORCH_VERSION_PATCH)}};
-  // OpenMP's idle threads spin by default; on a shared or oversubscribed machine that costs a great
-  // deal (measured here: 30x on the vision tower with 2 threads on 2 busy cores), so say how it was set.
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  js["omp_wait_policy"] = wait_policy ? wait_policy : "";
-  std::printf("seva_bench%s: %d thread%s (machine: %u hardware threads), libtorch %s, float32, CPU, "
-              "OMP_WAIT_POLICY=%s\n",
+  // Threading as configured: torch's OpenMP pool (--threads) and, with an OpenBLAS build, BLAS's own
+  // thread pool. libgomp's idle threads spin by default (read from the environment at load time),
+  // which on a small machine steals the cores OpenBLAS's threads need: say how it was set.
+  auto env_or = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  int blas_threads = -1;
+  if (auto* get = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) blas_threads = get();
+  js["omp_wait_policy"] = env_or("OMP_WAIT_POLICY");
+  js["gomp_spincount"] = env_or("GOMP_SPINCOUNT");
+  js["openblas_threads"] = blas_threads;
+  std::printf("seva_bench%s: %d torch thread%s (machine: %u hardware threads), libtorch %s, float32, CPU\n",
               quick ? " --quick" : "", threads, threads == 1 ? "" : "s", std::thread::hardware_concurrency(),
-              js["torch"].get<std::string>().c_str(), wait_policy ? wait_policy : "(unset)");
+              js["torch"].get<std::string>().c_str());
+  std::printf("threading: OpenBLAS threads %s, OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s\n",
+              blas_threads < 0 ? "n/a (not OpenBLAS)" : std::to_string(blas_threads).c_str(),
+              env_or("OMP_WAIT_POLICY").empty() ? "(unset)" : env_or("OMP_WAIT_POLICY").c_str(),
+              env_or("GOMP_SPINCOUNT").empty() ? "(unset)" : env_or("GOMP_SPINCOUNT").c_str());
 
   // ---- GEMM ---------------------------------------------------------------------------------
   std::printf("\nfloat32 GEMM, torch::matmul (M x K) @ (K x N), best of up to 5:\n");

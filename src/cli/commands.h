@@ -19,5 +19,13 @@ void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts);
 
 Action register_chat(CLI::App& app);
 Action register_info(CLI::App& app);
+Action register_eval(CLI::App& app);
+Action register_compare(CLI::App& app);
+Action register_sample(CLI::App& app);
+Action register_generate(CLI::App& app);
+Action register_pair(CLI::App& app);
+Action register_train(CLI::App& app);
+Action register_logps(CLI::App& app);
+Action register_merge(CLI::App& app);
 
 }  // namespace seva::cli

@@ -7,6 +7,8 @@ void add_model_options(CLI::App& cmd, generate::ModelOptions& opts) {
   cmd.add_option("--model", opts.model_dir, "llava-hf checkpoint directory (config.json, *.safetensors, tokenizer)")
       ->required()
       ->check(CLI::ExistingDirectory);
+  cmd.add_option("--adapter", opts.adapter_dir, "PEFT LoRA adapter directory applied on top of --model")
+      ->check(CLI::ExistingDirectory);
   cmd.add_option("--image-aspect", opts.image_aspect,
                  "pad: expand to a square with the mean colour first, as LLaVA-1.5 was trained; "
                  "none: the plain CLIP processor, as Hugging Face's LlavaProcessor")

@@ -15,6 +15,14 @@ int main(int argc, char** argv) {
   };
   add(seva::cli::register_chat);
   add(seva::cli::register_info);
+  add(seva::cli::register_eval);
+  add(seva::cli::register_compare);
+  add(seva::cli::register_sample);
+  add(seva::cli::register_generate);
+  add(seva::cli::register_pair);
+  add(seva::cli::register_train);
+  add(seva::cli::register_logps);
+  add(seva::cli::register_merge);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -50,6 +50,9 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
 
   for (int64_t step = 0; step < opts.max_new_tokens && !active.empty(); ++step) {
     auto logits_cpu = logits.cpu();
+    // (b, V) float32; log-probabilities of the chosen tokens accumulate per row.
+    auto logp_cpu = torch::log_softmax(logits_cpu, 1);
+    auto logp = logp_cpu.accessor<float, 2>();
     std::vector<int64_t> next(active.size());
     std::vector<int64_t> keep;  // indices into `active` of rows that go on
     for (size_t i = 0; i < active.size(); ++i) {
@@ -57,6 +60,7 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
       next[i] = samplers[row].pick(logits_cpu[static_cast<int64_t>(i)]);
       auto& g = out[row];
       g.tokens.push_back(next[i]);
+      g.logprob += logp[static_cast<int64_t>(i)][next[i]];
       if (opts.stop_at_eos && next[i] == eos_token_id) {
         g.finish_reason = "eos";
       } else if (!opts.stop_strings.empty()) {

@@ -21,6 +21,10 @@ struct SamplingOptions {
 struct Generated {
   std::vector<int64_t> tokens;  // new tokens, including the EOS or the one that completed a stop string
   std::string finish_reason;    // "eos", "stop" or "length"
+  // Sum over `tokens` of log_softmax(float32 logits)[token]: the answer's log-probability under
+  // the generating model (untempered, EOS included when produced). For greedy answers on the
+  // original image this is the reference log-probability DPO needs later.
+  double logprob = 0.0;
 };
 
 // Turns token ids into text (for stop strings); usually Tokenizer::decode.

@@ -2,6 +2,7 @@
 
 #include "io/files.h"
 #include "model/checkpoint.h"
+#include "model/lora.h"
 #include "text/conversation.h"
 
 #include <ATen/Parallel.h>
@@ -45,6 +46,7 @@ Vlm Vlm::load(const ModelOptions& opts) {
   lo.device = device;
   lo.dtype = parse_dtype(opts.dtype, device);
   v.model = model::load_llava(opts.model_dir, lo);
+  if (!opts.adapter_dir.empty()) model::load_adapter(*v.model, opts.adapter_dir);
   v.tokenizer = text::Tokenizer::load(opts.model_dir);
   auto pp = io::join_path(opts.model_dir, "preprocessor_config.json");
   if (io::file_exists(pp)) {

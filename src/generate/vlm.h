@@ -14,6 +14,7 @@ namespace seva::generate {
 // Options of every command that loads a model or reads images.
 struct ModelOptions {
   std::string model_dir;               // a llava-hf checkpoint directory
+  std::string adapter_dir;             // a PEFT LoRA adapter applied on top ("" = none)
   std::string image_aspect = "pad";    // pad (LLaVA-1.5 training) or none (plain CLIP processor)
   int threads = 0;                     // CPU threads; 0 = all cores
   std::string device = "cpu";          // cpu or cuda[:N]

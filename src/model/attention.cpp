@@ -18,7 +18,9 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, Tq, Tk)
   if (bias.defined()) scores = scores + bias;
-  auto probs = torch::softmax(scores, -1, torch::kFloat32).to(q.scalar_type());
+  // Softmax in float32 for half types (as transformers), in float64 for float64 models.
+  auto acc = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  auto probs = torch::softmax(scores, -1, acc).to(q.scalar_type());
   return torch::matmul(probs, v);
 #endif
 }

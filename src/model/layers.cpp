@@ -32,14 +32,47 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias
   if (with_bias) bias.uniform_(-bound, bound);
 }
 
-torch::Tensor LinearImpl::forward(const torch::Tensor& x) { return torch::linear(x, weight, bias); }
+torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
+  auto y = torch::linear(x, weight, bias);
+  if (lora_A && lora_enabled) {
+    auto h = lora_dropout > 0.0 && is_training() ? torch::dropout(x, lora_dropout, true) : x;
+    y = y + torch::linear(torch::linear(h, lora_A->weight), lora_B->weight) * lora_scaling;
+  }
+  return y;
+}
+
+void LinearImpl::add_lora(int64_t r, double scaling, double dropout) {
+  auto in = weight.size(1), out = weight.size(0);
+  lora_A = register_module("lora_A", std::make_shared<LinearImpl>(in, r, false));
+  lora_B = register_module("lora_B", std::make_shared<LinearImpl>(r, out, false));
+  torch::NoGradGuard no_grad;
+  auto opts = weight.options();
+  double bound = 1.0 / std::sqrt(static_cast<double>(in));  // kaiming_uniform(a=sqrt(5)) on (r, in)
+  lora_A->weight.set_data(torch::empty({r, in}, opts).uniform_(-bound, bound));
+  lora_B->weight.set_data(torch::zeros({out, r}, opts));
+  lora_scaling = scaling;
+  lora_dropout = dropout;
+}
+
+void LinearImpl::merge_lora() {
+  if (!lora_A) return;
+  {
+    torch::NoGradGuard no_grad;
+    auto delta = torch::matmul(lora_B->weight.to(torch::kFloat32), lora_A->weight.to(torch::kFloat32)) * lora_scaling;
+    weight.add_(delta.to(weight.scalar_type()));
+  }
+  unregister_module("lora_A");
+  unregister_module("lora_B");
+  lora_A.reset();
+  lora_B.reset();
+}
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  auto h = x.to(torch::kFloat32);
+  auto h = x.scalar_type() == torch::kFloat64 ? x : x.to(torch::kFloat32);
   h = h * torch::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
   return weight * h.to(x.scalar_type());
 }

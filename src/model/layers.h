@@ -21,11 +21,23 @@ class SkipInit {
   caffe2::TypeMeta previous_dtype_;
 };
 
-// y = x Wᵀ + b. Parameters `weight` (out, in) and optional `bias` (out), as in HF checkpoints.
+// y = x Wᵀ + b (+ LoRA). Parameters `weight` (out, in) and optional `bias` (out), as in HF
+// checkpoints. With LoRA attached, children `lora_A` (r, in) and `lora_B` (out, r) add
+// scaling · B A dropout(x), so PEFT's keys (`q_proj.lora_A.weight`) fall out of named_parameters().
 struct LinearImpl : torch::nn::Module {
   LinearImpl(int64_t in_features, int64_t out_features, bool bias);
   torch::Tensor forward(const torch::Tensor& x);
+
+  // PEFT's default init: A Kaiming-uniform (a = sqrt(5)), B zero, so the adapter starts as a no-op.
+  void add_lora(int64_t r, double scaling, double dropout);
+  bool has_lora() const { return static_cast<bool>(lora_A); }
+  // W += scaling · B A, then the adapter is removed.
+  void merge_lora();
+
   torch::Tensor weight, bias;
+  std::shared_ptr<LinearImpl> lora_A, lora_B;
+  double lora_scaling = 0.0, lora_dropout = 0.0;
+  bool lora_enabled = true;  // off: the base model (the DPO reference) without a second copy
 };
 TORCH_MODULE(Linear);
 

@@ -1,0 +1,64 @@
+#include "io/jsonl.h"
+
+#include "io/files.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <unistd.h>
+
+namespace seva::io {
+
+void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn,
+                    bool tolerate_torn_tail) {
+  std::string text = read_file(path);
+  size_t line_no = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    bool torn = end == std::string::npos;
+    if (torn) end = text.size();
+    ++line_no;
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json row;
+    try {
+      row = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      if (torn && tolerate_torn_tail) return;
+      throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());
+    }
+    fn(row, line_no);
+  }
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::vector<nlohmann::json> rows;
+  for_each_jsonl(path, [&](const nlohmann::json& r, size_t) { rows.push_back(r); });
+  return rows;
+}
+
+JsonlWriter::JsonlWriter(const std::string& path, bool append) : path_(path) {
+  if (append && file_exists(path)) {
+    // Drop a torn last line (a kill mid-write) so appending continues on a clean line.
+    std::string text = read_file(path);
+    size_t keep = text.empty() || text.back() == '\n' ? text.size() : text.rfind('\n') + 1;
+    if (text.rfind('\n') == std::string::npos && !text.empty() && text.back() != '\n') keep = 0;
+    if (keep != text.size() && ::truncate(path.c_str(), static_cast<off_t>(keep)) != 0)
+      throw std::runtime_error("cannot truncate " + path + ": " + std::strerror(errno));
+  }
+  f_ = std::fopen(path.c_str(), append ? "ab" : "wb");
+  if (!f_) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+}
+
+JsonlWriter::~JsonlWriter() {
+  if (f_) std::fclose(f_);
+}
+
+void JsonlWriter::write(const nlohmann::json& row) {
+  std::string line = row.dump() + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0)
+    throw std::runtime_error("write failed for " + path_ + ": " + std::strerror(errno));
+}
+
+}  // namespace seva::io

@@ -1,0 +1,170 @@
+#include "model/lora.h"
+
+#include "io/files.h"
+#include "io/safetensors.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+namespace seva::model {
+namespace {
+
+const std::string kPeftPrefix = "base_model.model.";
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+// Maps an adapter key to our parameter name, or "" when it is not a LoRA weight we know.
+std::string adapter_key_to_name(std::string key) {
+  if (!starts_with(key, kPeftPrefix)) return "";
+  key = key.substr(kPeftPrefix.size());
+  for (const char* tag : {".lora_A.", ".lora_B."}) {  // drop an adapter name: lora_A.default.weight
+    auto pos = key.find(tag);
+    if (pos == std::string::npos) continue;
+    auto rest = key.substr(pos + std::string(tag).size());
+    if (rest != "weight") key = key.substr(0, pos + std::string(tag).size()) + "weight";
+  }
+  if (starts_with(key, "model.layers.")) return "language_model." + key;                 // wrapped the LM only
+  if (starts_with(key, "model.language_model.")) return "language_model.model." + key.substr(21);  // newer layout
+  if (starts_with(key, "language_model.")) return key;                                    // wrapped LLaVA
+  return "";
+}
+
+}  // namespace
+
+double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
+
+nlohmann::json LoraConfig::to_peft_json() const {
+  auto targets = target_modules;
+  std::sort(targets.begin(), targets.end());
+  return {{"peft_type", "LORA"},       {"task_type", "CAUSAL_LM"},   {"r", r},
+          {"lora_alpha", alpha},       {"lora_dropout", dropout},    {"use_rslora", use_rslora},
+          {"target_modules", targets}, {"bias", "none"},             {"fan_in_fan_out", false},
+          {"inference_mode", true},    {"init_lora_weights", true},  {"modules_to_save", nullptr},
+          {"rank_pattern", nlohmann::json::object()}, {"alpha_pattern", nlohmann::json::object()},
+          {"use_dora", false},         {"base_model_name_or_path", ""}};
+}
+
+LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string& src) {
+  LoraConfig c;
+  if (j.value("peft_type", "LORA") != "LORA") throw std::runtime_error(src + ": peft_type '" + j.value("peft_type", "") + "' is not LORA");
+  c.r = j.value("r", int64_t{8});
+  c.alpha = j.value("lora_alpha", 8.0);
+  c.dropout = j.value("lora_dropout", 0.0);
+  c.use_rslora = j.value("use_rslora", false);
+  if (j.value("use_dora", false)) throw std::runtime_error(src + ": DoRA adapters (use_dora) are not supported");
+  if (j.value("fan_in_fan_out", false)) throw std::runtime_error(src + ": fan_in_fan_out adapters are not supported");
+  if (j.contains("bias") && j["bias"] != "none") throw std::runtime_error(src + ": bias '" + j["bias"].dump() + "' is not supported (none)");
+  for (const char* k : {"rank_pattern", "alpha_pattern"})
+    if (j.contains(k) && j[k].is_object() && !j[k].empty())
+      throw std::runtime_error(src + ": per-module " + k + " is not supported");
+  if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty())
+    throw std::runtime_error(src + ": modules_to_save is not supported");
+  if (j.contains("target_modules")) {
+    if (!j["target_modules"].is_array())
+      throw std::runtime_error(src + ": target_modules as a regular expression is not supported; list the names");
+    c.target_modules = j["target_modules"].get<std::vector<std::string>>();
+  }
+  return c;
+}
+
+std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditionalGenerationImpl& model,
+                                                              const LoraConfig& cfg) {
+  std::vector<std::pair<std::string, LinearImpl*>> out;
+  for (auto& item : model.language_model->model->layers->named_modules("language_model.model.layers")) {
+    auto* lin = item.value()->as<LinearImpl>();
+    if (!lin) continue;
+    const auto& name = item.key();
+    auto last = name.substr(name.rfind('.') + 1);
+    if (last == "lora_A" || last == "lora_B") continue;
+    if (std::find(cfg.target_modules.begin(), cfg.target_modules.end(), last) != cfg.target_modules.end())
+      out.emplace_back(name, lin);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg) {
+  for (auto& p : model.parameters()) p.set_requires_grad(false);
+  auto targets = lora_targets(model, cfg);
+  if (targets.empty()) throw std::runtime_error("LoRA target_modules match no linear layer of the language model");
+  std::vector<torch::Tensor> trainable;
+  for (auto& [name, lin] : targets) {
+    lin->add_lora(cfg.r, cfg.scaling(), cfg.dropout);
+    lin->lora_A->weight.set_requires_grad(true);
+    lin->lora_B->weight.set_requires_grad(true);
+    trainable.push_back(lin->lora_A->weight);
+    trainable.push_back(lin->lora_B->weight);
+  }
+  return trainable;
+}
+
+void set_lora_enabled(LlavaForConditionalGenerationImpl& model, bool enabled) {
+  for (auto& m : model.modules())
+    if (auto* lin = m->as<LinearImpl>()) lin->lora_enabled = enabled;
+}
+
+void merge_lora(LlavaForConditionalGenerationImpl& model) {
+  for (auto& m : model.modules())
+    if (auto* lin = m->as<LinearImpl>()) lin->merge_lora();
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(LlavaForConditionalGenerationImpl& model) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (auto& item : model.named_parameters(true))
+    if (item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos)
+      out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+void save_adapter(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg, const std::string& dir,
+                  const std::string& base_model) {
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (auto& [name, t] : lora_parameters(model)) tensors.emplace_back(kPeftPrefix + name, t.detach().cpu());
+  if (tensors.empty()) throw std::runtime_error("save_adapter: the model has no LoRA adapter");
+  io::save_safetensors(io::join_path(dir, "adapter_model.safetensors"), tensors, {{"format", "pt"}});
+  auto j = cfg.to_peft_json();
+  j["base_model_name_or_path"] = base_model;
+  io::write_file_atomic(io::join_path(dir, "adapter_config.json"), j.dump(2) + "\n");
+}
+
+LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::string& dir) {
+  auto cfg_path = io::join_path(dir, "adapter_config.json");
+  auto w_path = io::join_path(dir, "adapter_model.safetensors");
+  if (!io::file_exists(cfg_path)) throw std::runtime_error(cfg_path + ": no adapter_config.json in the adapter directory");
+  if (!io::file_exists(w_path))
+    throw std::runtime_error(w_path + ": no adapter_model.safetensors in the adapter directory (pickled .bin adapters are not loaded)");
+  auto cfg = LoraConfig::from_peft_json(io::read_json(cfg_path), cfg_path);
+  io::SafetensorsFile file(w_path);
+  std::map<std::string, std::string> by_name;
+  for (const auto& key : file.keys()) {
+    auto name = adapter_key_to_name(key);
+    if (name.empty()) throw std::runtime_error(w_path + ": tensor '" + key + "' is not a LoRA weight of a LLaVA or LLaMA model");
+    by_name[name] = key;
+  }
+  auto dtype = model.dtype();
+  add_lora(model, cfg);
+  size_t used = 0;
+  torch::NoGradGuard no_grad;
+  for (auto& [name, param] : lora_parameters(model)) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) throw std::runtime_error(w_path + ": missing adapter tensor for " + name);
+    auto t = file.get(it->second, dtype);
+    if (t.sizes() != param.sizes()) {
+      std::ostringstream ss;
+      ss << w_path << ": tensor '" << it->second << "' has shape " << t.sizes() << " but r=" << cfg.r
+         << " needs " << param.sizes();
+      throw std::runtime_error(ss.str());
+    }
+    param.copy_(t);
+    ++used;
+  }
+  if (used != by_name.size())
+    throw std::runtime_error(w_path + ": " + std::to_string(by_name.size() - used) +
+                             " adapter tensors target modules outside target_modules");
+  return cfg;
+}
+
+}  // namespace seva::model

@@ -1,0 +1,49 @@
+// LoRA adapters on the language model's linear layers, in PEFT's on-disk layout
+// (adapter_config.json + adapter_model.safetensors), loadable whether PEFT wrapped the whole
+// LLaVA model or only its language model.
+#pragma once
+#include "model/llava.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace seva::model {
+
+struct LoraConfig {
+  int64_t r = 1024;          // the paper's rank
+  double alpha = 2048;       // scaling = alpha / r (alpha / sqrt(r) with use_rslora)
+  double dropout = 0.05;
+  bool use_rslora = false;
+  // Module names (the last component) that get an adapter, inside the language model only:
+  // never lm_head, the vision tower or the projector.
+  std::vector<std::string> target_modules = {"q_proj", "k_proj", "v_proj", "o_proj",
+                                             "gate_proj", "up_proj", "down_proj"};
+  double scaling() const;
+  // adapter_config.json as PEFT writes it (task_type CAUSAL_LM, peft_type LORA).
+  nlohmann::json to_peft_json() const;
+  static LoraConfig from_peft_json(const nlohmann::json& j, const std::string& source);
+};
+
+// The linear layers LoRA targets, by parameter-name prefix (language_model.model.layers.N....).
+std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditionalGenerationImpl& model,
+                                                              const LoraConfig& cfg);
+
+// Attaches fresh adapters (PEFT init; A drawn from torch's generator, seed it first) and freezes
+// everything else. Returns the trainable parameters.
+std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg);
+void set_lora_enabled(LlavaForConditionalGenerationImpl& model, bool enabled);
+void merge_lora(LlavaForConditionalGenerationImpl& model);
+// (name, tensor) of every adapter weight, our names (language_model.model.layers.0.self_attn.q_proj.lora_A.weight).
+std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(LlavaForConditionalGenerationImpl& model);
+
+// Writes DIR/adapter_config.json and DIR/adapter_model.safetensors with the keys PEFT writes for
+// LlavaForConditionalGeneration: base_model.model.<our name>.
+void save_adapter(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg, const std::string& dir,
+                  const std::string& base_model = "");
+// Attaches the adapter in DIR. Keys may be relative to LLaVA (base_model.model.language_model.model.layers...),
+// to its language model (base_model.model.model.layers...), or to the newer layout
+// (base_model.model.model.language_model.layers...); an adapter name (".default") is accepted.
+LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::string& dir);
+
+}  // namespace seva::model

@@ -1,0 +1,116 @@
+#include "seva/pairs.h"
+
+#include "io/files.h"
+#include "io/jsonl.h"
+#include "seva/rng.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace seva::pairs {
+
+using nlohmann::json;
+
+std::string clean_answer(const std::string& answer) {
+  std::string s = answer;
+  for (size_t p = s.find("</s>"); p != std::string::npos; p = s.find("</s>", p)) s.erase(p, 4);
+  s.erase(std::remove(s.begin(), s.end(), '\n'), s.end());
+  return s;
+}
+
+std::vector<AnswerRow> read_answers(const std::string& path) {
+  std::vector<AnswerRow> rows;
+  io::for_each_jsonl(
+      path,
+      [&](const json& j, size_t line) {
+        auto str = [&](const char* k) {
+          auto it = j.find(k);
+          if (it == j.end()) throw std::runtime_error(path + ":" + std::to_string(line) + ": missing \"" + k + "\"");
+          return it->is_string() ? it->get<std::string>() : it->dump();
+        };
+        AnswerRow r{str("id"), j.value("image", ""), j.value("question", ""), str("view"), str("answer"), 0.0};
+        if (auto it = j.find("logprob"); it != j.end() && it->is_number()) r.logprob = it->get<double>();
+        rows.push_back(std::move(r));
+      },
+      /*tolerate_torn_tail=*/true);
+  return rows;
+}
+
+PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opts) {
+  // Group by id in order of first appearance; the last answer for an (id, view) wins.
+  std::vector<std::string> order;
+  std::map<std::string, std::map<std::string, const AnswerRow*>> by_id;
+  std::vector<std::string> views = opts.views;
+  const bool all_views = views.empty();
+  for (const auto& r : rows) {
+    if (!by_id.count(r.id)) order.push_back(r.id);
+    by_id[r.id][r.view] = &r;
+    if (all_views && r.view != "original" && std::find(views.begin(), views.end(), r.view) == views.end())
+      views.push_back(r.view);
+  }
+  PairResult res;
+  for (const auto& v : views) {
+    if (v == "original") throw std::invalid_argument("--view original: the original view is the chosen answer, not a negative");
+    res.per_view.push_back({v, 0, 0});
+  }
+  for (const auto& id : order) {
+    const auto& answers = by_id[id];
+    auto orig = answers.find("original");
+    if (orig == answers.end()) {
+      ++res.no_original;
+      continue;
+    }
+    ++res.items;
+    const AnswerRow& o = *orig->second;
+    Pair p{id, o.image, o.question, clean_answer(o.answer), {}, {}, o.logprob};
+    for (size_t k = 0; k < views.size(); ++k) {
+      auto it = answers.find(views[k]);
+      if (it == answers.end()) continue;
+      ++res.per_view[k].items;
+      std::string rej = clean_answer(it->second->answer);
+      if (rej == p.chosen) continue;
+      ++res.per_view[k].differ;
+      p.rejected.push_back(std::move(rej));
+      p.augs.push_back(views[k]);
+    }
+    if (!p.rejected.empty()) res.pairs.push_back(std::move(p));
+  }
+  res.filtered = static_cast<int64_t>(res.pairs.size());
+  if (opts.max_pairs > 0 && res.filtered > opts.max_pairs) {
+    Rng rng(hash_key(opts.seed, "max-pairs"));
+    auto keep = rng.sample(res.pairs.size(), static_cast<size_t>(opts.max_pairs));
+    std::sort(keep.begin(), keep.end());
+    std::vector<Pair> kept;
+    for (size_t i : keep) kept.push_back(std::move(res.pairs[i]));
+    res.pairs = std::move(kept);
+  }
+  return res;
+}
+
+json pair_json(const Pair& p) {
+  return {{"id", p.id},         {"image", p.image}, {"question", p.question},         {"chosen", p.chosen},
+          {"rejected", p.rejected}, {"augs", p.augs}, {"chosen_ref_logp", p.chosen_ref_logp}};
+}
+
+json official_json(const Pair& p) {
+  return {{"chosen", p.chosen}, {"reject", p.rejected.at(0)}, {"question", p.question}, {"image_id", p.image}};
+}
+
+void write_pairs(const std::vector<Pair>& pairs, const std::string& path, const std::string& format) {
+  std::string text;
+  if (format == "seva") {
+    for (const auto& p : pairs) text += pair_json(p).dump() + "\n";
+  } else if (format == "official") {
+    text = "[";
+    for (size_t i = 0; i < pairs.size(); ++i) text += (i ? ",\n " : "\n ") + official_json(pairs[i]).dump();
+    text += pairs.empty() ? "]\n" : "\n]\n";
+  } else {
+    throw std::invalid_argument("--format '" + format + "' is not valid (seva, official)");
+  }
+  io::write_file_atomic(path, text);
+}
+
+}  // namespace seva::pairs

@@ -1,0 +1,59 @@
+// SeVa step 3: preference pairs from the answers on the original and augmented views. A pair
+// keeps the original answer as chosen and every augmented answer that differs from it (after
+// removing "</s>" and newlines, as the official code does) as rejected (multi-negative).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace seva::pairs {
+
+// Removes every "</s>" and newline.
+std::string clean_answer(const std::string& answer);
+
+struct AnswerRow {
+  std::string id, image, question, view, answer;
+  double logprob = 0;
+};
+// Reads answers.jsonl (the output of `seva generate`); a torn last line is ignored.
+std::vector<AnswerRow> read_answers(const std::string& path);
+
+struct Pair {
+  std::string id, image, question, chosen;
+  std::vector<std::string> rejected;  // one per surviving augmentation, in `augs` order
+  std::vector<std::string> augs;
+  double chosen_ref_logp = 0;  // the original answer's summed log-probability under the generating model
+};
+
+struct ViewStats {
+  std::string view;
+  int64_t items = 0;    // ids answered on this view (and the original)
+  int64_t differ = 0;   // of them, answers different from the original
+};
+
+struct PairOptions {
+  std::vector<std::string> views;  // negatives to use (view names); empty = every view in the file
+  int64_t max_pairs = 0;           // > 0: keep a random subset of this many pairs (order kept)
+  uint64_t seed = 0;
+};
+
+struct PairResult {
+  std::vector<Pair> pairs;
+  std::vector<ViewStats> per_view;  // in view order
+  int64_t items = 0;                // ids with an original answer
+  int64_t no_original = 0;          // ids without one (skipped)
+  int64_t filtered = 0;             // pairs before --max-pairs
+};
+
+PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opts);
+
+// {"id", "image", "question", "chosen", "rejected": [...], "augs": [...], "chosen_ref_logp"}
+nlohmann::json pair_json(const Pair& p);
+// The official SeVa form: {"chosen", "reject", "question", "image_id"}, the first negative.
+nlohmann::json official_json(const Pair& p);
+// Writes pairs.jsonl (format "seva") or the official JSON array (format "official") atomically.
+void write_pairs(const std::vector<Pair>& pairs, const std::string& path, const std::string& format);
+
+}  // namespace seva::pairs

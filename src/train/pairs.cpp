@@ -1,0 +1,80 @@
+#include "train/pairs.h"
+
+#include "io/files.h"
+#include "io/jsonl.h"
+#include "text/conversation.h"
+
+#include <stdexcept>
+
+namespace seva::train {
+namespace {
+
+std::string str_field(const nlohmann::json& row, const char* key, const std::string& where, bool required) {
+  auto it = row.find(key);
+  if (it == row.end() || it->is_null()) {
+    if (required) throw std::runtime_error(where + ": missing field '" + key + "'");
+    return "";
+  }
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  if (!it->is_string()) throw std::runtime_error(where + ": field '" + key + "' must be a string");
+  return it->get<std::string>();
+}
+
+PreferencePair parse_row(const nlohmann::json& row, const std::string& where) {
+  if (!row.is_object()) throw std::runtime_error(where + ": a pair must be a JSON object");
+  PreferencePair p;
+  p.source = where;
+  p.chosen = str_field(row, "chosen", where, true);
+  p.prompt = str_field(row, "prompt", where, false);
+  p.question = str_field(row, "question", where, p.prompt.empty());
+  p.image = row.contains("image") ? str_field(row, "image", where, true) : str_field(row, "image_id", where, true);
+  p.id = row.contains("id") ? str_field(row, "id", where, true) : p.image + "#" + p.question;
+  const char* rkey = row.contains("rejected") ? "rejected" : "reject";
+  auto it = row.find(rkey);
+  if (it == row.end()) throw std::runtime_error(where + ": missing field 'rejected' (or 'reject')");
+  if (it->is_string()) p.rejected.push_back(it->get<std::string>());
+  else if (it->is_array() && !it->empty() && (*it)[0].is_string()) p.rejected = it->get<std::vector<std::string>>();
+  else throw std::runtime_error(where + ": field '" + rkey + "' must be a string or a non-empty list of strings");
+  if (row.contains("chosen_ref_logp") && row["chosen_ref_logp"].is_number())
+    p.chosen_ref_logp = row["chosen_ref_logp"].get<double>();
+  if (!p.prompt.empty() && p.prompt.find("<image>") == std::string::npos)
+    throw std::runtime_error(where + ": the raw prompt holds no <image> marker");
+  return p;
+}
+
+}  // namespace
+
+std::vector<PreferencePair> read_pairs(const std::string& path) {
+  std::vector<PreferencePair> out;
+  std::string text = io::read_file(path);
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '[') {  // the official form: one JSON array
+    auto all = io::read_json(path);
+    for (size_t i = 0; i < all.size(); ++i) out.push_back(parse_row(all[i], path + ": item " + std::to_string(i)));
+    return out;
+  }
+  io::for_each_jsonl(path, [&](const nlohmann::json& row, size_t line) {
+    out.push_back(parse_row(row, path + ":" + std::to_string(line)));
+  });
+  return out;
+}
+
+PackedExample tokenize_pair(const text::Tokenizer& tok, const PreferencePair& pair) {
+  PackedExample ex;
+  bool templated = pair.prompt.empty();
+  std::string prompt = templated ? text::llava_v1_prompt(pair.question) : pair.prompt;
+  ex.prompt_ids = tok.encode(prompt);
+  std::vector<std::string> answers{pair.chosen};
+  answers.insert(answers.end(), pair.rejected.begin(), pair.rejected.end());
+  for (const auto& a : answers) {
+    auto full = tok.encode(prompt + (templated ? " " : "") + a);
+    if (full.size() < ex.prompt_ids.size() || !std::equal(ex.prompt_ids.begin(), ex.prompt_ids.end(), full.begin()))
+      throw std::runtime_error(pair.source + ": the prompt's tokens are not a prefix of prompt + answer's tokens");
+    std::vector<int64_t> ids(full.begin() + static_cast<long>(ex.prompt_ids.size()), full.end());
+    ids.push_back(tok.eos_id());
+    ex.answers.push_back(ids);
+  }
+  return ex;
+}
+
+}  // namespace seva::train

@@ -1,0 +1,96 @@
+// LoRA: the PEFT adapter of the fixture gives transformers' logits; save/load/merge round trips.
+#include "io/files.h"
+#include "io/safetensors.h"
+#include "model/checkpoint.h"
+#include "model/lora.h"
+#include "test_helpers.h"
+
+#include <torch/torch.h>
+
+using namespace seva;
+
+namespace {
+struct LoraFixture {
+  io::SafetensorsFile tensors{test::fixture_path("lora_A.safetensors")};
+  std::vector<int64_t> ids() const {
+    auto t = tensors.get("lora.input_ids").view(-1);
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+  }
+};
+double max_diff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
+}  // namespace
+
+TEST(Lora, PeftAdapterOnLanguageModelGivesPeftLogits) {
+  LoraFixture f;
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  auto cfg = model::load_adapter(*m, test::fixture_path("lora_A_adapter"));
+  EXPECT_EQ(cfg.r, 8);
+  EXPECT_DOUBLE_EQ(cfg.scaling(), 2.0);
+  torch::NoGradGuard ng;
+  auto px = f.tensors.get("lora.pixel_values");
+  EXPECT_LT(max_diff(m->forward_logits({f.ids()}, px), f.tensors.get("lora.logits_with_adapter")), 1e-4);
+  model::set_lora_enabled(*m, false);  // the base model, for the DPO reference
+  EXPECT_LT(max_diff(m->forward_logits({f.ids()}, px), f.tensors.get("lora.logits_base")), 1e-4);
+  model::set_lora_enabled(*m, true);
+  model::merge_lora(*m);
+  EXPECT_TRUE(model::lora_parameters(*m).empty());
+  EXPECT_LT(max_diff(m->forward_logits({f.ids()}, px), f.tensors.get("lora.logits_merged")), 1e-4);
+}
+
+TEST(Lora, SaveLoadRoundTripUsesLlavaKeysAndSameLogits) {
+  LoraFixture f;
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  auto cfg = model::load_adapter(*m, test::fixture_path("lora_A_adapter"));
+  auto dir = test::temp_dir("lora");
+  model::save_adapter(*m, cfg, dir);
+  io::SafetensorsFile saved(dir + "/adapter_model.safetensors");
+  EXPECT_TRUE(saved.contains("base_model.model.language_model.model.layers.0.self_attn.q_proj.lora_A.weight"));
+  EXPECT_EQ(saved.keys().size(), 28u);  // 2 layers × 7 modules × (A, B)
+  auto j = io::read_json(dir + "/adapter_config.json");
+  EXPECT_EQ(j["r"], 8);
+  EXPECT_EQ(j["peft_type"], "LORA");
+  auto m2 = model::load_llava(test::fixture_path("model_A"));
+  model::load_adapter(*m2, dir);
+  torch::NoGradGuard ng;
+  auto px = f.tensors.get("lora.pixel_values");
+  EXPECT_TRUE(torch::equal(m->forward_logits({f.ids()}, px), m2->forward_logits({f.ids()}, px)));
+}
+
+TEST(Lora, FreshAdapterIsANoOpAndOnlyAdaptersTrain) {
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  model::LoraConfig cfg;
+  cfg.r = 4;
+  cfg.alpha = 8;
+  auto trainable = model::add_lora(*m, cfg);
+  EXPECT_EQ(trainable.size(), 28u);
+  int64_t n_trainable = 0;
+  for (auto& p : m->parameters())
+    if (p.requires_grad()) n_trainable += p.numel();
+  int64_t expected = 0;
+  for (auto& t : trainable) expected += t.numel();
+  EXPECT_EQ(n_trainable, expected);
+  for (auto& [name, p] : model::lora_parameters(*m))
+    if (name.find("lora_B") != std::string::npos) EXPECT_EQ(p.abs().max().item<float>(), 0.0f) << name;
+  // No adapter on lm_head, the vision tower or the projector.
+  for (auto& [name, p] : model::lora_parameters(*m)) EXPECT_EQ(name.rfind("language_model.model.layers.", 0), 0u) << name;
+}
+
+TEST(Lora, AdapterWithWrongRankNamesTensorAndFile) {
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  auto dir = test::temp_dir("lora_bad");
+  auto j = io::read_json(test::fixture_path("lora_A_adapter/adapter_config.json"));
+  j["r"] = 4;
+  io::write_file_atomic(dir + "/adapter_config.json", j.dump());
+  io::SafetensorsFile src(test::fixture_path("lora_A_adapter/adapter_model.safetensors"));
+  std::vector<std::pair<std::string, torch::Tensor>> t;
+  for (auto& k : src.keys()) t.emplace_back(k, src.get(k));
+  io::save_safetensors(dir + "/adapter_model.safetensors", t);
+  try {
+    model::load_adapter(*m, dir);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("adapter_model.safetensors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("lora_"), std::string::npos) << msg;
+  }
+}

@@ -1,0 +1,116 @@
+// seva pair: the official filter (answers equal after removing </s> and newlines are dropped),
+// multi-negative pairs, per-view survival, the official format, downsampling.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "io/files.h"
+#include "io/jsonl.h"
+#include "seva/pairs.h"
+#include "test_helpers.h"
+
+using namespace seva;
+using pairs::AnswerRow;
+
+namespace {
+
+std::vector<AnswerRow> rows() {
+  return {
+      {"a", "i/a.jpg", "Q a", "original", "A cat.</s>", -1.5},
+      {"a", "i/a.jpg", "Q a", "diffusion:500", "A cat.", -2.0},  // equal after clean-up
+      {"a", "i/a.jpg", "Q a", "moco", "A dog.", -3.0},
+      {"b", "i/b.jpg", "Q b", "original", "Two\nbirds", -4.0},
+      {"b", "i/b.jpg", "Q b", "diffusion:500", "Twobirds", -1.0},  // equal: newlines removed
+      {"b", "i/b.jpg", "Q b", "moco", "Twobirds", -1.0},
+      {"c", "i/c.jpg", "Q c", "original", "Yes", -0.5},
+      {"c", "i/c.jpg", "Q c", "diffusion:500", "No", -0.7},
+      {"c", "i/c.jpg", "Q c", "moco", "Maybe", -0.9},
+      {"d", "i/d.jpg", "Q d", "moco", "lonely", -0.9},  // no original: skipped
+  };
+}
+
+}  // namespace
+
+TEST(SevaPairs, CleanAnswerRemovesEosAndNewlines) {
+  EXPECT_EQ(pairs::clean_answer("a\nb</s>\n"), "ab");
+  EXPECT_EQ(pairs::clean_answer("</s></s>x"), "x");
+}
+
+TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
+  auto r = rows();
+  auto res = pairs::make_pairs(r, {});
+  EXPECT_EQ(res.items, 3);
+  EXPECT_EQ(res.no_original, 1);
+  ASSERT_EQ(res.pairs.size(), 2u);
+  EXPECT_EQ(res.pairs[0].id, "a");
+  EXPECT_EQ(res.pairs[0].chosen, "A cat.");
+  EXPECT_EQ(res.pairs[0].rejected, (std::vector<std::string>{"A dog."}));
+  EXPECT_EQ(res.pairs[0].augs, (std::vector<std::string>{"moco"}));
+  EXPECT_DOUBLE_EQ(res.pairs[0].chosen_ref_logp, -1.5);
+  EXPECT_EQ(res.pairs[1].id, "c");
+  EXPECT_EQ(res.pairs[1].rejected, (std::vector<std::string>{"No", "Maybe"}));
+  EXPECT_EQ(res.pairs[1].augs, (std::vector<std::string>{"diffusion:500", "moco"}));
+  ASSERT_EQ(res.per_view.size(), 2u);
+  EXPECT_EQ(res.per_view[0].view, "diffusion:500");
+  EXPECT_EQ(res.per_view[0].items, 3);
+  EXPECT_EQ(res.per_view[0].differ, 1);
+  EXPECT_EQ(res.per_view[1].view, "moco");
+  EXPECT_EQ(res.per_view[1].differ, 2);
+
+  // One view only: the single-negative SeVa pairs.
+  pairs::PairOptions o;
+  o.views = {"diffusion:500"};
+  res = pairs::make_pairs(r, o);
+  ASSERT_EQ(res.pairs.size(), 1u);
+  EXPECT_EQ(res.pairs[0].id, "c");
+  auto off = pairs::official_json(res.pairs[0]);
+  EXPECT_EQ(off, (nlohmann::json{{"chosen", "Yes"}, {"reject", "No"}, {"question", "Q c"}, {"image_id", "i/c.jpg"}}));
+}
+
+TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
+  std::vector<AnswerRow> r;
+  for (int i = 0; i < 50; ++i) {
+    std::string id = "q" + std::to_string(100 + i);
+    r.push_back({id, "x.jpg", "Q", "original", "yes", 0});
+    r.push_back({id, "x.jpg", "Q", "diffusion:800", "no", 0});
+  }
+  pairs::PairOptions o;
+  o.max_pairs = 10;
+  o.seed = 4;
+  auto a = pairs::make_pairs(r, o), b = pairs::make_pairs(r, o);
+  EXPECT_EQ(a.filtered, 50);
+  ASSERT_EQ(a.pairs.size(), 10u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_EQ(a.pairs[i].id, b.pairs[i].id);
+  for (size_t i = 1; i < 10; ++i) EXPECT_LT(a.pairs[i - 1].id, a.pairs[i].id) << "file order is kept";
+  o.seed = 5;
+  auto c = pairs::make_pairs(r, o);
+  bool differs = false;
+  for (size_t i = 0; i < 10; ++i) differs = differs || a.pairs[i].id != c.pairs[i].id;
+  EXPECT_TRUE(differs);
+}
+
+TEST(SevaPairs, WritesBothFormats) {
+  auto dir = test::temp_dir("pairs");
+  auto res = pairs::make_pairs(rows(), {});
+  pairs::write_pairs(res.pairs, dir + "/pairs.jsonl", "seva");
+  auto lines = io::read_jsonl(dir + "/pairs.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["rejected"].size(), 2u);
+  EXPECT_EQ(lines[1]["chosen_ref_logp"], -0.5);
+  pairs::write_pairs(res.pairs, dir + "/pairs.json", "official");
+  auto arr = io::read_json(dir + "/pairs.json");
+  ASSERT_TRUE(arr.is_array());
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[1]["reject"], "No");
+  EXPECT_EQ(arr[0]["image_id"], "i/a.jpg");
+  EXPECT_THROW(pairs::write_pairs(res.pairs, dir + "/x", "yaml"), std::invalid_argument);
+}
+
+TEST(SevaPairs, ReadsAnswersIgnoringATornTail) {
+  auto dir = test::temp_dir("pairs");
+  io::write_file_atomic(dir + "/answers.jsonl",
+                        "{\"id\":\"a\",\"view\":\"original\",\"answer\":\"x\",\"logprob\":-1}\n{\"id\":\"a\",\"vi");
+  auto r = pairs::read_answers(dir + "/answers.jsonl");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_DOUBLE_EQ(r[0].logprob, -1);
+}
