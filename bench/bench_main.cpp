@@ -10,6 +10,7 @@
 // FLOP utilisation (MFU) is its estimated FLOPs (2 x matmul parameters per token + the attention
 // matmuls as computed) / time / the best GEMM rate measured in the same run. The model is random
 // (no checkpoint needed) with a small LLaVA shape. Prints a table, then one JSON line.
+#include "io/omp_env.h"
 #include "generate/generate.h"
 #include "model/llava.h"
 
@@ -197,6 +198,7 @@ void usage(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  seva::io::ensure_passive_openmp(argv);  // OMP_WAIT_POLICY=active seva_bench measures the spinning default
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   bool quick = false;
   for (int i = 1; i < argc; ++i) {

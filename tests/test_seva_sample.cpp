@@ -69,8 +69,11 @@ TEST(SevaSample, FiltersSourcesAndTakesUpToTwoQuestionsPerImage) {
   EXPECT_EQ(ids.size(), 4u) << "ids are unique per line";
   EXPECT_EQ(per_image["textvqa/train_images/a.jpg"], 2);
   EXPECT_EQ(per_image["ocr_vqa/images/b.jpg"], 1);
-  for (const auto& r : rows)
-    if (r["id"] == "o1_0") EXPECT_EQ(r["text"], "Who wrote this book?");
+  for (const auto& r : rows) {
+    if (r["id"] == "o1_0") {
+      EXPECT_EQ(r["text"], "Who wrote this book?");
+    }
+  }
 
   // The same seed gives the same file; N limits the image entries.
   std::string first = io::read_file(o.out);

@@ -62,17 +62,23 @@ struct Benchmark {
 };
 
 std::vector<Benchmark> read_benchmarks(const EvalOptions& o) {
+  auto named = [](const char* name, const std::string& file) {
+    Benchmark b;
+    b.name = name;
+    b.file = file;
+    return b;
+  };
   std::vector<Benchmark> out;
   if (!o.pope.empty()) {
-    out.push_back({"pope", o.pope});
+    out.push_back(named("pope", o.pope));
     out.back().pope = eval::read_pope_questions(o.pope);
   }
   if (!o.mmbench.empty()) {
-    out.push_back({"mmbench", o.mmbench});
+    out.push_back(named("mmbench", o.mmbench));
     out.back().mmbench = eval::read_mmbench(o.mmbench);
   }
   if (!o.vqa.empty()) {
-    out.push_back({"vqa", o.vqa});
+    out.push_back(named("vqa", o.vqa));
     out.back().vqa = eval::read_vqa_questions(o.vqa);
   }
   return out;

@@ -1,10 +1,12 @@
 // `seva`: self-supervised visual preference alignment for LLaVA-style models.
 #include "cli/commands.h"
+#include "io/omp_env.h"
 
 #include <iostream>
 #include <map>
 
 int main(int argc, char** argv) {
+  seva::io::ensure_passive_openmp(argv);
   CLI::App app{"seva: align LLaVA-style vision-language models with their own preferences (SeVa)"};
   app.require_subcommand(1);
   std::map<std::string, seva::cli::Action> actions;
