@@ -56,7 +56,8 @@ JsonlWriter::~JsonlWriter() {
 }
 
 void JsonlWriter::write(const nlohmann::json& row) {
-  std::string line = row.dump() + "\n";
+  // Invalid UTF-8 (a model can emit broken byte sequences) is replaced, never a crash mid-run.
+  std::string line = row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (std::fwrite(line.data(), 1, line.size(), f_) != line.size() || std::fflush(f_) != 0)
     throw std::runtime_error("write failed for " + path_ + ": " + std::strerror(errno));
 }

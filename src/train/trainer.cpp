@@ -42,11 +42,6 @@ std::vector<size_t> visit_order(size_t n, const TrainOptions& o) {
   return order;
 }
 
-std::vector<torch::Tensor> to_vec(const torch::Tensor& t) {
-  std::vector<torch::Tensor> v;
-  for (int64_t i = 0; i < t.size(0); ++i) v.push_back(t[i]);
-  return v;
-}
 
 }  // namespace
 
