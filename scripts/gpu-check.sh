@@ -5,6 +5,7 @@
 set -u
 OUT=${OUT:-build-cuda/logs}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 PREFIX=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
 echo "torch: $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)')"
 cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX" >"$OUT/cmake.log" 2>&1 \
@@ -12,7 +13,7 @@ cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PREFIX
 start=$(date +%s)
 cmake --build build-cuda -j"$(nproc)" >"$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -40; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
-(cd build-cuda && ctest -j"$(nproc)" --timeout 300 >"../$OUT/ctest.log" 2>&1); tail -4 "$OUT/ctest.log"
+(cd build-cuda && ctest -j"$(nproc)" --timeout 300 >"$OUT/ctest.log" 2>&1); tail -4 "$OUT/ctest.log"
 grep -E "Failed|\*\*\*" "$OUT/ctest.log" | head -20
 M=tests/data/llava-tiny-a/model_A
 IMG=tests/data/llava-tiny-a/images/img0_97x61.png
