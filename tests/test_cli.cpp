@@ -11,29 +11,9 @@
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;
-};
+using seva::test::run_seva;
 
-// Runs `seva ARGS` and captures stdout and stderr together.
-Run run_seva(const std::string& args) {
-  std::string cmd = std::string(SEVA_BINARY) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
-  int status = ::pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
-
-// Single-quotes a string for the shell.
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using seva::test::shell_quote;
 
 std::string model_dir() { return seva::test::fixture_path("model_A"); }
 std::string image0() { return seva::test::fixture_path("images/img0_97x61.png"); }

@@ -7,4 +7,12 @@ namespace seva::test {
 std::string data_path(const std::string& rel);     // tests/data/<rel>
 std::string fixture_path(const std::string& rel);  // tests/data/llava-tiny-a/<rel>
 std::string temp_dir(const std::string& name);     // a fresh directory under the test temp dir
+
+// Runs the built `seva ARGS` through the shell; stdout and stderr together.
+struct RunResult {
+  int status;
+  std::string out;
+};
+RunResult run_seva(const std::string& args);
+std::string shell_quote(const std::string& s);  // single-quoted for the shell
 }  // namespace seva::test

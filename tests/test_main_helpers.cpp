@@ -3,7 +3,12 @@
 #include "seva_test_paths.h"
 
 #include <ATen/Parallel.h>
+
+#include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <sys/wait.h>
 
 namespace {
 struct ThreadSetup : ::testing::Environment {
@@ -22,4 +27,22 @@ std::string temp_dir(const std::string& name) {
   if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + base);
   return std::string(buf.data());
 }
+
+RunResult run_seva(const std::string& args) {
+  std::string cmd = std::string(SEVA_BINARY) + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
+  int status = ::pclose(pipe.release());
+  return {WEXITSTATUS(status), out};
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 }  // namespace seva::test

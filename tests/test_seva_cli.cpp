@@ -16,21 +16,7 @@
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out;
-};
-
-Run run_seva(const std::string& args) {
-  std::string cmd = std::string(SEVA_BINARY) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
-  int status = ::pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
+using seva::test::run_seva;
 
 #define REQUIRE_BINARY() \
   if (std::string(SEVA_BINARY).empty()) GTEST_SKIP() << "built without the CLI (SEVA_PARTS)"
