@@ -1,7 +1,7 @@
 // seva_bench: how fast the model path runs on this machine, against the machine's own GEMM
 // throughput measured in the same run.
 //
-//   seva_bench [--threads N] [--quick]
+//   seva_bench [--threads N] [--quick] [--dpo]    (--dpo: bench_dpo.cpp, our DPO step vs the official one)
 //
 // Phases: float32 GEMM (torch::matmul, several shapes the model uses), the CLIP vision tower
 // (images/s), prefill (tokens/s, batch 1, ~300 positions of which 256 are image embeddings), the
@@ -189,7 +189,8 @@ double round_to(double x, double step) {
 }
 
 void usage(const char* argv0) {
-  std::printf("usage: %s [--threads N] [--quick]\n"
+  std::printf("usage: %s [--threads N] [--quick] [--dpo]\n"
+              "  --dpo        pairs/s of seva's DPO step against the official algorithm (equal losses checked)\n"
               "  --threads N  intra-op threads (default: the machine's %u hardware threads)\n"
               "  --quick      smaller model and shapes: a smoke run of a few seconds\n",
               argv0, std::max(1u, std::thread::hardware_concurrency()));
@@ -197,14 +198,18 @@ void usage(const char* argv0) {
 
 }  // namespace
 
+int run_dpo_bench(bool quick);  // bench_dpo.cpp
+
 int main(int argc, char** argv) {
   seva::io::ensure_passive_openmp(argv);  // OMP_WAIT_POLICY=active seva_bench measures the spinning default
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool quick = false;
+  bool quick = false, dpo = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
       quick = true;
+    } else if (a == "--dpo") {
+      dpo = true;
     } else if (a == "--threads" && i + 1 < argc) {
       char* end = nullptr;
       long n = std::strtol(argv[++i], &end, 10);
@@ -223,6 +228,7 @@ int main(int argc, char** argv) {
     }
   }
   torch::set_num_threads(threads);
+  if (dpo) return run_dpo_bench(quick);
   torch::NoGradGuard no_grad;
   const auto total_t0 = Clock::now();
   Shapes S = make_shapes(quick);

@@ -70,7 +70,9 @@ TEST(Lora, FreshAdapterIsANoOpAndOnlyAdaptersTrain) {
   for (auto& t : trainable) expected += t.numel();
   EXPECT_EQ(n_trainable, expected);
   for (auto& [name, p] : model::lora_parameters(*m)) {
-    if (name.find("lora_B") != std::string::npos) EXPECT_EQ(p.abs().max().item<float>(), 0.0f) << name;
+    if (name.find("lora_B") != std::string::npos) {
+      EXPECT_EQ(p.abs().max().item<float>(), 0.0f) << name;
+    }
   }
   // No adapter on lm_head, the vision tower or the projector.
   for (auto& [name, p] : model::lora_parameters(*m)) EXPECT_EQ(name.rfind("language_model.model.layers.", 0), 0u) << name;

@@ -27,5 +27,6 @@ Action register_pair(CLI::App& app);
 Action register_train(CLI::App& app);
 Action register_logps(CLI::App& app);
 Action register_merge(CLI::App& app);
+Action register_sft(CLI::App& app);
 
 }  // namespace seva::cli

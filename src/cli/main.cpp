@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   add(seva::cli::register_train);
   add(seva::cli::register_logps);
   add(seva::cli::register_merge);
+  add(seva::cli::register_sft);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

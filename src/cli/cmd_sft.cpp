@@ -1,0 +1,42 @@
+// `seva sft`: supervised fine-tuning on LLaVA-665k-form data (assistant turns only), training
+// any subset of vision tower, projector and language model (full, or LoRA on the language model).
+#include "cli/commands.h"
+
+#include "train/sft.h"
+
+#include <iostream>
+
+namespace seva::cli {
+
+Action register_sft(CLI::App& app) {
+  auto o = std::make_shared<train::SftOptions>();
+  auto* cmd = app.add_subcommand("sft", "Supervised fine-tuning on LLaVA-665k-form conversations");
+  add_model_options(*cmd, o->model);
+  cmd->add_option("--data", o->data, "LLaVA-665k-form JSON: [{id, image, conversations}]")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--images", o->images, "directory the entries' image paths are relative to")->required();
+  cmd->add_option("--out", o->out, "run directory (metrics.jsonl, checkpoint/, model/ or adapter/)")->required();
+  cmd->add_option("--train", o->train, "parts that train, comma-separated: vision, projector, language")
+      ->delimiter(',')->check(CLI::IsMember({"vision", "projector", "language"}))->capture_default_str();
+  cmd->add_flag("--lora", o->lora, "LoRA on the language model instead of training it fully (writes a PEFT adapter)");
+  cmd->add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
+  cmd->add_option("--weight-decay", o->weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--warmup-ratio", o->warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();
+  cmd->add_option("--max-grad-norm", o->max_grad_norm, "gradient-norm clip")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "global batch: entries per optimizer step")->capture_default_str();
+  cmd->add_option("--micro-batch-size", o->micro_batch_size, "entries per forward/backward (accumulated)")->capture_default_str();
+  cmd->add_option("--epochs", o->epochs, "epochs")->capture_default_str();
+  cmd->add_option("--max-steps", o->max_steps, "stop after N optimizer steps (-1: all)")->capture_default_str();
+  cmd->add_option("--save-every", o->save_every, "checkpoint every N steps (0: at the end)")->capture_default_str();
+  cmd->add_option("--lora-r", o->lora_config.r, "LoRA rank")->capture_default_str();
+  cmd->add_option("--lora-alpha", o->lora_config.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
+  cmd->add_option("--lora-dropout", o->lora_config.dropout, "LoRA dropout")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed for LoRA init and data order")->capture_default_str();
+  return [o] {
+    auto steps = train::train_sft(*o);
+    std::cerr << "seva sft: " << steps << " steps; " << (o->lora ? "adapter" : "model") << " in " << o->out << "/"
+              << (o->lora ? "adapter" : "model") << "\n";
+    return 0;
+  };
+}
+
+}  // namespace seva::cli
