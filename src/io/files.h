@@ -12,5 +12,7 @@ nlohmann::json read_json(const std::string& path);
 // Writes to `path.tmp.PID` then renames, so readers never see a half-written file.
 void write_file_atomic(const std::string& path, const std::string& content);
 std::string join_path(const std::string& dir, const std::string& name);
+void make_dir(const std::string& dir);     // creates it (and parents) if missing; throws naming it
+void remove_tree(const std::string& path);  // removes it and everything below, if present
 
 }  // namespace seva::io

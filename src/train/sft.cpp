@@ -24,14 +24,8 @@
 namespace seva::train {
 namespace {
 
-void make_dir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) throw std::runtime_error("cannot create directory " + d);
-}
-
-void remove_tree(const std::string& d) {
-  std::string cmd = "rm -rf '" + d + "'";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot remove " + d);
-}
+using io::make_dir;
+using io::remove_tree;
 
 std::string strip(const std::string& s) {
   const char* ws = " \t\n\r\v\f";

@@ -19,14 +19,8 @@
 namespace seva::train {
 namespace {
 
-void make_dir(const std::string& d) {
-  if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) throw std::runtime_error("cannot create directory " + d);
-}
-
-void remove_tree(const std::string& d) {
-  std::string cmd = "rm -rf '" + d + "'";
-  if (std::system(cmd.c_str()) != 0) throw std::runtime_error("cannot remove " + d);
-}
+using io::make_dir;
+using io::remove_tree;
 
 // The order pairs are visited in: `repeat` copies of the list, shuffled per epoch from the seed.
 std::vector<size_t> visit_order(size_t n, const TrainOptions& o) {
