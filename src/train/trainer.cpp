@@ -59,15 +59,22 @@ int64_t train_dpo(const TrainOptions& o) {
     if (p.rejected.size() != pairs[0].rejected.size() && o.loss.type != LossType::Multi)
       throw std::runtime_error(p.source + ": pairs have different numbers of rejected answers; use --loss multi");
 
-  // Image features: the tower and projector are frozen, so each image's features are computed
-  // once and kept (they are small next to the model for LLaVA-shaped runs on one node).
+  // Image features: the tower and projector are frozen, so an image's features are kept once
+  // computed, up to a memory budget (LLaVA-1.5-7B: 576 × 4096 values, ~4.7 MB in bf16, per
+  // image; 10k images would not fit). Past the budget they are recomputed each time.
+  constexpr int64_t kFeatureCacheBytes = int64_t{2} << 30;
+  int64_t cached_bytes = 0;
   std::map<std::string, torch::Tensor> features;
   auto features_of = [&](const PreferencePair& p) {
     auto it = features.find(p.image);
     if (it != features.end()) return it->second;
     torch::NoGradGuard ng;
     auto f = m.image_features(vlm.pixels(io::join_path(o.images, p.image)).unsqueeze(0))[0];
-    features[p.image] = f;
+    int64_t bytes = f.numel() * static_cast<int64_t>(f.element_size());
+    if (cached_bytes + bytes <= kFeatureCacheBytes) {
+      features[p.image] = f;
+      cached_bytes += bytes;
+    }
     return f;
   };
 
