@@ -28,5 +28,6 @@ Action register_train(CLI::App& app);
 Action register_logps(CLI::App& app);
 Action register_merge(CLI::App& app);
 Action register_sft(CLI::App& app);
+Action register_world(CLI::App& app);
 
 }  // namespace seva::cli

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   add(seva::cli::register_logps);
   add(seva::cli::register_merge);
   add(seva::cli::register_sft);
+  add(seva::cli::register_world);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,338 @@
+#include "synth/world.h"
+
+#include "eval/base64.h"
+#include "image/encode.h"
+#include "io/files.h"
+#include "seva/rng.h"
+#include "seva/sample.h"
+#include "synth/questions.h"
+#include "synth/render.h"
+#include "synth/scene.h"
+#include "text/conversation.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace seva::synth {
+
+const char* const kWorldManifest = "world.json";
+const char* const kSftStage1 = "sft_stage1.json";
+const char* const kSftStage2 = "sft_stage2.json";
+const char* const kPoolFile = "pool.json";
+const char* const kPoolLabels = "pool_labels.jsonl";
+const char* const kPopeFile = "pope.jsonl";
+const char* const kMmbenchFile = "mmbench.tsv";
+const char* const kVqaFile = "vqa.jsonl";
+const char* const kCorpusFile = "corpus.txt";
+const char* const kImagesDir = "images";
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string item_id(const std::string& split, int64_t index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s_%06lld", split.c_str(), static_cast<long long>(index));
+  return buf;
+}
+
+// Runs fn(i) for i in [0, n) on `threads` workers; the first exception is rethrown.
+template <typename Fn>
+void parallel_for(int64_t n, int threads, Fn fn) {
+  std::atomic<int64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    try {
+      for (int64_t i; (i = next.fetch_add(1)) < n;) fn(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = n;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+json turn(const char* from, const std::string& value) { return json{{"from", from}, {"value", value}}; }
+
+// One LLaVA-665k entry; the first human turn carries the image marker.
+json entry(const std::string& id, const std::string& image, const std::vector<Qa>& qas, bool answers) {
+  json conv = json::array();
+  for (size_t t = 0; t < qas.size(); ++t) {
+    conv.push_back(turn("human", (t == 0 ? "<image>\n" : "") + qas[t].question));
+    if (answers) conv.push_back(turn("gpt", qas[t].answer));
+  }
+  return json{{"id", id}, {"image", image}, {"conversations", conv}};
+}
+
+// A JSON array with one entry per line (readable, diffable, still one JSON document).
+std::string json_array_lines(const std::vector<std::string>& rows) {
+  std::string out = "[\n";
+  for (size_t i = 0; i < rows.size(); ++i) (out += rows[i]) += i + 1 < rows.size() ? ",\n" : "\n";
+  return out + "]\n";
+}
+
+std::string join_lines(const std::vector<std::string>& rows) {
+  std::string out;
+  size_t n = 0;
+  for (const auto& r : rows) n += r.size();
+  out.reserve(n);
+  for (const auto& r : rows) out += r;
+  return out;
+}
+
+// A TSV cell as pandas writes it: quoted when it holds a tab, newline or quote.
+std::string tsv_cell(const std::string& s) {
+  if (s.find_first_of("\t\n\r\"") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) (q += c) += c == '"' ? "\"" : "";
+  return q + "\"";
+}
+
+// Text lines for the tokenizer corpus: each line of a question (MMBench prompts span several), the answer.
+void add_corpus(std::string& lines, const Qa& q) {
+  size_t b = 0;
+  for (size_t e; (e = q.question.find('\n', b)) != std::string::npos; b = e + 1) lines += q.question.substr(b, e - b) + "\n";
+  lines += q.question.substr(b) + "\n";
+  lines += q.answer + "\n";
+}
+
+const char* l2_category(const std::string& asked) {
+  if (asked == "color") return "attribute";
+  if (asked == "count") return "counting";
+  if (asked == "position") return "spatial";
+  if (asked == "exist") return "hallucination";
+  return "ocr";
+}
+
+std::string write_image(const std::string& images_dir, const std::string& rel, const Scene& s) {
+  std::string bytes = image::encode_png(render_scene(s));
+  const std::string path = io::join_path(images_dir, rel);
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot write " + path);
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write " + path + " (disk full?)");
+  return bytes;
+}
+
+void progress(const WorldOptions& o, const std::string& what, int64_t n, double secs) {
+  if (o.quiet) return;
+  std::cerr << "seva world: " << what << ": " << n << " images in " << secs << " s ("
+            << (secs > 0 ? static_cast<int64_t>(n / secs) : 0) << " images/s)\n";
+}
+
+}  // namespace
+
+std::string image_rel_path(const std::string& split, int64_t index) {
+  return split + "/" + item_id(split, index) + ".png";
+}
+
+json write_world(const WorldOptions& o) {
+  if (o.out.empty()) throw std::invalid_argument("seva world: --out is required");
+  if (o.train < 0 || o.pool < 0 || o.bench < 0) throw std::invalid_argument("seva world: counts must not be negative");
+  const auto& all_families = question_families();
+  if (o.pool_questions_per_image < 1) throw std::invalid_argument("--pool-questions-per-image must be at least 1");
+  std::vector<Family> pool_families;
+  for (const auto& name : o.pool_families) {
+    Family f = family_from_name(name);
+    if (f == Family::caption) throw std::invalid_argument("the pool cannot hold caption questions");
+    if (std::find(pool_families.begin(), pool_families.end(), f) == pool_families.end()) pool_families.push_back(f);
+  }
+  if (pool_families.empty()) pool_families = all_families;
+  if (o.pool_questions_per_image > static_cast<int>(pool_families.size()))
+    throw std::invalid_argument("--pool-questions-per-image " + std::to_string(o.pool_questions_per_image) +
+                                " is more than the " + std::to_string(pool_families.size()) + " pool families");
+
+  const auto t_start = Clock::now();
+  io::make_dir(o.out);
+  const std::string images = io::join_path(o.out, kImagesDir);
+  if (io::file_exists(images) && !io::file_exists(io::join_path(o.out, kWorldManifest)))
+    throw std::runtime_error(images + " exists but " + io::join_path(o.out, kWorldManifest) +
+                             " does not: not a world directory, refusing to overwrite it");
+  for (const char* split : {"train", "pool", "bench"}) {
+    io::remove_tree(io::join_path(images, split));  // a smaller world over a bigger one leaves no strays
+    io::make_dir(io::join_path(images, split));
+  }
+  const WorldStats stats = compute_stats(o.seed);
+  json seconds = json::object();
+
+  // ---- train: images, SFT stage 1 (captions) and stage 2 (question families + some captions)
+  auto t0 = Clock::now();
+  std::vector<std::string> stage1(o.train), stage2(o.train), train_corpus(o.train);
+  std::vector<int64_t> stage2_turns(o.train);
+  parallel_for(o.train, o.threads, [&](int64_t i) {
+    const Scene s = sample_scene(o.seed, "train", i);
+    const std::string rel = image_rel_path("train", i);
+    write_image(images, rel, s);
+    const std::string id = item_id("train", i);
+    Rng rng(hash_key(o.seed, "questions/train", std::to_string(i)));
+    const Qa cap = make_question(Family::caption, s, rng, stats);
+    stage1[i] = entry(id, rel, {cap}, true).dump();
+    std::vector<Qa> qas;
+    if (rng.bernoulli(o.stage2_caption_share)) {
+      qas.push_back(cap);
+    } else {
+      for (size_t f : rng.permutation(all_families.size())) qas.push_back(make_question(all_families[f], s, rng, stats));
+    }
+    stage2[i] = entry(id, rel, qas, true).dump();
+    stage2_turns[i] = static_cast<int64_t>(qas.size());
+    add_corpus(train_corpus[i], cap);
+    for (const auto& q : qas)
+      if (q.family != Family::caption) add_corpus(train_corpus[i], q);
+  });
+  io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
+  io::write_file_atomic(io::join_path(o.out, kSftStage2), json_array_lines(stage2));
+  int64_t stage2_total_turns = 0;
+  for (auto n : stage2_turns) stage2_total_turns += n;
+  seconds["train"] = seconds_since(t0);
+  progress(o, "train", o.train, seconds["train"]);
+
+  // ---- pool: unlabeled questions (human turns only) and their labels, for measuring pairs
+  t0 = Clock::now();
+  const int k = o.pool_questions_per_image;
+  std::vector<std::string> pool(o.pool), labels(o.pool), pool_corpus(o.pool);
+  parallel_for(o.pool, o.threads, [&](int64_t i) {
+    const Scene s = sample_scene(o.seed, "pool", i);
+    const std::string rel = image_rel_path("pool", i);
+    write_image(images, rel, s);
+    const std::string id = item_id("pool", i);
+    Rng rng(hash_key(o.seed, "questions/pool", std::to_string(i)));
+    std::vector<Qa> qas;
+    for (int j = 0; j < k; ++j) {  // families in rotation: equal shares over the pool
+      const Family f = pool_families[static_cast<size_t>((i * k + j) % static_cast<int64_t>(pool_families.size()))];
+      qas.push_back(make_question(f, s, rng, stats));
+    }
+    json e = entry(id, rel, qas, false);
+    pool[i] = e.dump();
+    for (int j = 0; j < k; ++j) {
+      // The id and text exactly as `seva sample` makes them from the entry.
+      const std::string text = sample::remove_image_marker(e["conversations"][j]["value"].get<std::string>());
+      json row = {{"id", id + "_" + std::to_string(j)}, {"image", rel}, {"text", text}, {"answer", qas[j].answer},
+                  {"family", family_name(qas[j].family)}, {"category", qas[j].category}};
+      labels[i] += row.dump() + "\n";
+      add_corpus(pool_corpus[i], qas[j]);
+    }
+  });
+  io::write_file_atomic(io::join_path(o.out, kPoolFile), json_array_lines(pool));
+  io::write_file_atomic(io::join_path(o.out, kPoolLabels), join_lines(labels));
+  seconds["pool"] = seconds_since(t0);
+  progress(o, "pool", o.pool, seconds["pool"]);
+
+  // ---- bench: one POPE, one MMBench and one VQA question per image
+  t0 = Clock::now();
+  static const Family kMcAsked[] = {Family::color, Family::count, Family::position, Family::exist, Family::text};
+  static const Family kVqaFamilies[] = {Family::color, Family::count, Family::position, Family::text, Family::exist};
+  std::vector<std::string> pope(o.bench), mmbench(o.bench), vqa(o.bench), bench_corpus(o.bench);
+  parallel_for(o.bench, o.threads, [&](int64_t i) {
+    const Scene s = sample_scene(o.seed, "bench", i);
+    const std::string rel = image_rel_path("bench", i);
+    const std::string png = write_image(images, rel, s);
+    // POPE: yes/no alternate; each category gets both equally (i/2 cycles the categories).
+    {
+      Rng rng(hash_key(o.seed, "pope/bench", std::to_string(i)));
+      const bool yes = i % 2 == 0;
+      const auto neg = static_cast<NegativeKind>((i / 2) % 3);
+      Qa q = exist_question(s, rng, yes, neg, stats);
+      pope[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"label", q.answer},
+                     {"category", negative_name(neg)}}.dump() + "\n";
+      add_corpus(bench_corpus[i], q);
+    }
+    {
+      Rng rng(hash_key(o.seed, "mmbench/bench", std::to_string(i)));
+      const Family asked = kMcAsked[i % 5];
+      Qa q = choice_question(s, rng, asked, stats);
+      std::string row = std::to_string(i) + "\t" + tsv_cell(q.stem) + "\t";  // hint: empty
+      for (const auto& opt : q.options) row += "\t" + tsv_cell(opt);
+      row += "\t" + q.answer + "\t" + q.category + "\t" + l2_category(q.category) + "\t" + eval::base64_encode(png) + "\n";
+      mmbench[i] = std::move(row);
+      add_corpus(bench_corpus[i], q);
+    }
+    {
+      Rng rng(hash_key(o.seed, "vqa/bench", std::to_string(i)));
+      const Family f = kVqaFamilies[i % 5];
+      Qa q = f == Family::exist ? exist_question(s, rng, (i / 5) % 2 == 0, static_cast<NegativeKind>((i / 10) % 3), stats)
+                                : make_question(f, s, rng, stats);
+      vqa[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"answers", json::array({q.answer})},
+                    {"category", family_name(f)}}.dump() + "\n";
+      add_corpus(bench_corpus[i], q);
+    }
+  });
+  io::write_file_atomic(io::join_path(o.out, kPopeFile), join_lines(pope));
+  io::write_file_atomic(io::join_path(o.out, kMmbenchFile),
+                        "index\tquestion\thint\tA\tB\tC\tD\tanswer\tcategory\tl2-category\timage\n" + join_lines(mmbench));
+  io::write_file_atomic(io::join_path(o.out, kVqaFile), join_lines(vqa));
+  seconds["bench"] = seconds_since(t0);
+  progress(o, "bench", o.bench, seconds["bench"]);
+
+  // ---- the tokenizer corpus and the manifest
+  std::string corpus = std::string(text::kLlavaV1System) + "\nUSER: ASSISTANT:\n";
+  for (const auto* part : {&train_corpus, &pool_corpus, &bench_corpus}) corpus += join_lines(*part);
+  io::write_file_atomic(io::join_path(o.out, kCorpusFile), corpus);
+  std::set<std::string> words;
+  for (size_t b = 0; b < corpus.size();) {
+    while (b < corpus.size() && !std::isalpha(static_cast<unsigned char>(corpus[b]))) ++b;
+    size_t e = b;
+    while (e < corpus.size() && std::isalpha(static_cast<unsigned char>(corpus[e]))) ++e;
+    if (e > b) words.insert(corpus.substr(b, e - b));
+    b = e;
+  }
+  for (char d = '0'; d <= '9'; ++d) words.insert(std::string(1, d));
+
+  json families = json::array(), pool_fams = json::array(), frequent = json::array(), preferred = json::object(),
+       partner = json::object();
+  for (Family f : all_families) families.push_back(family_name(f));
+  for (Family f : pool_families) pool_fams.push_back(family_name(f));
+  for (int kind : stats.by_frequency) frequent.push_back(kind_name(kind));
+  for (int sh = 0; sh < kShapes; ++sh) {
+    preferred[kShapeNames[sh]] = kColorNames[kPreferredColor[sh]];
+    partner[kShapeNames[sh]] = kShapeNames[kPartnerShape[sh]];
+  }
+  seconds["total"] = seconds_since(t_start);
+  json manifest = {
+      {"generator", "seva synth"},
+      {"version", kGeneratorVersion},
+      {"seed", o.seed},
+      {"image_size", kImageSize},
+      {"grid", {{"rows", kGridRows}, {"cols", kGridCols}, {"cell", kCell}, {"text_rows", kImageSize - kTextTop}}},
+      {"splits", {{"train", o.train}, {"pool", o.pool}, {"bench", o.bench}}},
+      {"counts",
+       {{"sft_stage1", o.train}, {"sft_stage2", o.train}, {"sft_stage2_turns", stage2_total_turns},
+        {"pool_questions", o.pool * k}, {"pope", o.bench}, {"mmbench", o.bench}, {"vqa", o.bench}}},
+      {"families", families},
+      {"pool_families", pool_fams},
+      {"pool_questions_per_image", k},
+      {"colors", json(std::vector<std::string>(kColorNames.begin(), kColorNames.end()))},
+      {"shapes", json(std::vector<std::string>(kShapeNames.begin(), kShapeNames.end()))},
+      {"vocabulary", words},
+      {"priors",
+       {{"preferred_color", preferred}, {"preferred_color_prob", kPreferredColorProb}, {"partner_shape", partner},
+        {"objects_by_frequency", frequent}}},
+      {"files",
+       {{"images", kImagesDir}, {"sft_stage1", kSftStage1}, {"sft_stage2", kSftStage2}, {"pool", kPoolFile},
+        {"pool_labels", kPoolLabels}, {"pope", kPopeFile}, {"mmbench", kMmbenchFile}, {"vqa", kVqaFile},
+        {"corpus", kCorpusFile}}},
+  };
+  // Timings vary run to run: returned, not written, so the same seed gives the same bytes.
+  io::write_file_atomic(io::join_path(o.out, kWorldManifest), manifest.dump(2) + "\n");
+  manifest["seconds"] = seconds;
+  return manifest;
+}
+
+}  // namespace seva::synth

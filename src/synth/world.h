@@ -1,0 +1,46 @@
+// `seva world`: the synthetic visual world written in the real formats every later stage reads —
+// images (PNG), SFT sets in LLaVA-665k JSON form, an unlabeled question pool (and its labels), a
+// POPE question file, an MMBench TSV with base64 images, a VQA JSONL, a tokenizer corpus and a
+// world.json manifest. Deterministic per seed; train, pool and bench images never overlap.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace seva::synth {
+
+struct WorldOptions {
+  std::string out;                          // the world directory
+  uint64_t seed = 0;
+  int64_t train = 30000;                    // SFT images (both stages)
+  int64_t pool = 3000;                      // unlabeled pool images
+  int64_t bench = 3000;                     // benchmark images: one POPE, one MMBench, one VQA question each
+  int pool_questions_per_image = 1;         // distinct families per pool image
+  std::vector<std::string> pool_families;   // families asked in the pool; empty = all six
+  double stage2_caption_share = 0.15;       // stage-2 entries that are a caption instead of questions
+  int threads = 2;
+  bool quiet = false;                       // no progress lines on stderr
+};
+
+// The file names inside the world directory (the contract with `seva demo` and the studies).
+extern const char* const kWorldManifest;   // world.json
+extern const char* const kSftStage1;       // sft_stage1.json
+extern const char* const kSftStage2;       // sft_stage2.json
+extern const char* const kPoolFile;        // pool.json
+extern const char* const kPoolLabels;      // pool_labels.jsonl
+extern const char* const kPopeFile;        // pope.jsonl
+extern const char* const kMmbenchFile;     // mmbench.tsv
+extern const char* const kVqaFile;         // vqa.jsonl
+extern const char* const kCorpusFile;      // corpus.txt
+extern const char* const kImagesDir;       // images (train/, pool/, bench/ below it)
+constexpr int kGeneratorVersion = 1;
+
+// "train/train_000123.png": an image's path relative to DIR/images.
+std::string image_rel_path(const std::string& split, int64_t index);
+
+// Writes the world; returns the manifest (world.json's content, with "seconds" per phase added).
+nlohmann::json write_world(const WorldOptions& opts);
+
+}  // namespace seva::synth
