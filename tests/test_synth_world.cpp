@@ -126,6 +126,14 @@ TEST(SynthWorld, EveryFileParsesWithTheProjectsReaders) {
     EXPECT_EQ(pope_counts[c].first, 10) << c;
     EXPECT_EQ(pope_counts[c].second, 10) << c;
   }
+  // Hard cases are marked on "yes" rows about a hard object, never on "no" rows.
+  int hard_rows = 0;
+  for (const auto& row : io::read_jsonl(dir + "/pope.jsonl")) {
+    const std::string h = row["hard"];
+    if (row["label"] == "no") EXPECT_EQ(h, "");
+    hard_rows += !h.empty();
+  }
+  EXPECT_GT(hard_rows, 0);
   // ... and right: a "yes" names a present object, a "no" an absent one.
   for (const auto& q : pope) {
     const int64_t i = q.question_id.get<int64_t>();

@@ -96,11 +96,15 @@ Qa color_question(const Scene& s, Rng& rng) {
     const int sh = pick(rng, unique_shapes);
     q.question = std::string("What color is the ") + kShapeNames[sh] + "?";
     for (const auto& o : s.objects)
-      if (o.shape == sh) q.answer = kColorNames[o.color];
+      if (o.shape == sh) {
+        q.answer = kColorNames[o.color];
+        q.hard = hard_name(o.hard);
+      }
   } else {  // every present shape appears twice: ask by place
     const Object& o = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))];
     q.question = "What color is the object at the " + cell_name(o.cell) + "?";
     q.answer = kColorNames[o.color];
+    q.hard = hard_name(o.hard);
   }
   q.stem = q.question;
   return q;
@@ -129,6 +133,7 @@ Qa position_question(const Scene& s, Rng& rng) {
   const Object& o = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))];
   q.question = "Where is the " + kind_name(o.kind()) + "?";
   q.answer = cell_name(o.cell);
+  q.hard = hard_name(o.hard);
   q.stem = q.question;
   return q;
 }
@@ -161,7 +166,9 @@ Qa exist_question(const Scene& s, Rng& rng, bool yes, NegativeKind neg, const Wo
   q.family = Family::exist;
   int kind;
   if (yes) {
-    kind = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))].kind();
+    const Object& o = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))];
+    kind = o.kind();
+    q.hard = hard_name(o.hard);
   } else {
     kind = absent_kind(s, rng, neg, stats);
     q.category = negative_name(neg);
@@ -204,7 +211,9 @@ Qa choice_question(const Scene& s, Rng& rng, Family asked, const WorldStats& sta
     case Family::exist: {
       // One present object against one random, one popular and one co-occurring absent one.
       q.stem = "Which of these objects is in the image?";
-      const int present = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))].kind();
+      const Object& target = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))];
+      const int present = target.kind();
+      q.hard = hard_name(target.hard);
       std::vector<std::string> others;
       for (NegativeKind neg : {NegativeKind::random, NegativeKind::popular, NegativeKind::adversarial}) {
         for (int tries = 0; tries < 16; ++tries) {

@@ -26,6 +26,9 @@ struct Qa {
   std::string answer;
   // exist: the POPE category of a "no" (empty for "yes"); choice: the family asked (color, count, ...).
   std::string category;
+  // The hard case of the object the question is about ("small", "low_contrast", "occluded"), or
+  // "" (an easy object, an absent one, or a question about no single object).
+  std::string hard;
   // choice only: the question stem and options (answer = letter of options[answer_index]).
   std::string stem;
   std::vector<std::string> options;

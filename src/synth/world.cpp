@@ -225,7 +225,8 @@ json write_world(const WorldOptions& o) {
       // The id and text exactly as `seva sample` makes them from the entry.
       const std::string text = sample::remove_image_marker(e["conversations"][j]["value"].get<std::string>());
       json row = {{"id", id + "_" + std::to_string(j)}, {"image", rel}, {"text", text}, {"answer", qas[j].answer},
-                  {"family", family_name(qas[j].family)}, {"category", qas[j].category}};
+                  {"family", family_name(qas[j].family)}, {"category", qas[j].category},
+                  {"hard", qas[j].hard}};
       labels[i] += row.dump() + "\n";
       add_corpus(pool_corpus[i], qas[j]);
     }
@@ -251,7 +252,7 @@ json write_world(const WorldOptions& o) {
       const auto neg = static_cast<NegativeKind>((i / 2) % 3);
       Qa q = exist_question(s, rng, yes, neg, stats);
       pope[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"label", q.answer},
-                     {"category", negative_name(neg)}}.dump() + "\n";
+                     {"category", negative_name(neg)}, {"hard", q.hard}}.dump() + "\n";
       add_corpus(bench_corpus[i], q);
     }
     {
@@ -270,7 +271,7 @@ json write_world(const WorldOptions& o) {
       Qa q = f == Family::exist ? exist_question(s, rng, (i / 5) % 2 == 0, static_cast<NegativeKind>((i / 10) % 3), stats)
                                 : make_question(f, s, rng, stats);
       vqa[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"answers", json::array({q.answer})},
-                    {"category", family_name(f)}}.dump() + "\n";
+                    {"category", family_name(f)}, {"hard", q.hard}}.dump() + "\n";
       add_corpus(bench_corpus[i], q);
     }
   });
