@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev   # the decoders Pillow uses
   googletest libgtest-dev
+  libgloo-dev             # headers torch's c10d ProcessGroupGloo needs (multi-process runs)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -204,3 +204,73 @@ TEST(Sft, MalformedEntryNamesFileAndEntry) {
     EXPECT_NE(std::string(e.what()).find(path), std::string::npos);
   }
 }
+
+namespace {
+std::map<std::string, torch::Tensor> tensors_in(const std::string& dir, const std::string& file) {
+  io::SafetensorsFile f(dir + "/" + file);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& k : f.keys()) out[k] = f.get(k, torch::kFloat32);
+  return out;
+}
+void expect_same_tensors(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  int moved = 0;
+  for (auto& [k, t] : a) {
+    ASSERT_TRUE(b.count(k)) << k;
+    EXPECT_LE((t - b.at(k)).abs().max().item<double>(), 1e-6) << k;
+    moved += t.abs().max().item<double>() > 0;
+  }
+  EXPECT_GT(moved, 0);
+}
+}  // namespace
+
+TEST(Sft, ResumeEqualsUninterrupted) {
+  auto full = options(test::temp_dir("sft_full"));
+  full.train = {"projector", "language"};
+  full.epochs = 3;  // 9 examples, batch 4: 3 steps
+  full.model.threads = 1;
+  EXPECT_EQ(train::train_sft(full), 3);
+  auto cut = options(test::temp_dir("sft_cut"));
+  cut.train = full.train;
+  cut.epochs = 3;
+  cut.model.threads = 1;
+  cut.max_steps = 2;  // "killed" after two steps, with its checkpoint
+  train::train_sft(cut);
+  cut.max_steps = -1;
+  cut.resume = true;
+  EXPECT_EQ(train::train_sft(cut), 3);
+  expect_same_tensors(tensors_in(full.out + "/model", "model.safetensors"), tensors_in(cut.out + "/model", "model.safetensors"));
+  auto rows = io::read_jsonl(cut.out + "/metrics.jsonl");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2]["step"], 3);
+  EXPECT_NEAR(rows[2]["loss"].get<double>(), io::read_jsonl(full.out + "/metrics.jsonl")[2]["loss"].get<double>(), 1e-6);
+}
+
+TEST(Sft, Bf16LoraResumeKeepsFloat32AdaptersAndMasters) {
+  auto make = [](const std::string& name) {
+    auto o = options(test::temp_dir(name));
+    o.lora = true;
+    o.lora_config.r = 4;
+    o.lora_config.alpha = 8;
+    o.train = {"projector"};  // fully trained in bf16: through float32 masters
+    o.epochs = 3;
+    o.bf16 = true;
+    o.model.threads = 1;
+    return o;
+  };
+  auto full = make("sft_bf16_full");
+  EXPECT_EQ(train::train_sft(full), 3);
+  auto cut = make("sft_bf16_cut");
+  cut.max_steps = 1;
+  train::train_sft(cut);
+  EXPECT_TRUE(io::file_exists(cut.out + "/checkpoint/masters.safetensors"));
+  cut.max_steps = -1;
+  cut.resume = true;
+  EXPECT_EQ(train::train_sft(cut), 3);
+  io::SafetensorsFile f(full.out + "/adapter/adapter_model.safetensors");
+  for (const auto& k : f.keys()) EXPECT_EQ(f.info(k).dtype, "F32") << k;
+  expect_same_tensors(tensors_in(full.out + "/adapter", "adapter_model.safetensors"),
+                      tensors_in(cut.out + "/adapter", "adapter_model.safetensors"));
+  expect_same_tensors(tensors_in(full.out + "/adapter", "non_lora_trainables.safetensors"),
+                      tensors_in(cut.out + "/adapter", "non_lora_trainables.safetensors"));
+}

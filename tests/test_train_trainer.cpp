@@ -4,11 +4,13 @@
 #include "io/safetensors.h"
 #include "test_helpers.h"
 #include "train/pairs.h"
+#include "train/ref_cache.h"
 #include "train/trainer.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
+#include <dirent.h>
 
 using namespace seva;
 
@@ -48,6 +50,18 @@ torch::Tensor adapter_weights(const std::string& run) {
   return torch::cat(all);
 }
 
+// The reference caches next to a pairs file.
+std::vector<std::string> ref_caches(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (auto* e = ::readdir(d))
+      if (std::string(e->d_name).find(".ref_logps.") != std::string::npos) out.push_back(dir + "/" + e->d_name);
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
@@ -62,7 +76,92 @@ TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
   for (const char* k : {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen", "logps/rejected", "pairs_per_s"})
     EXPECT_TRUE(rows[1].contains(k)) << k;
   EXPECT_TRUE(io::file_exists(o.out + "/adapter/adapter_config.json"));
-  EXPECT_EQ(io::read_jsonl(o.out + "/ref_logps.jsonl").size(), 6u);
+  auto caches = ref_caches(o.pairs.substr(0, o.pairs.rfind('/')));  // next to the pairs
+  ASSERT_EQ(caches.size(), 1u);
+  EXPECT_EQ(io::read_jsonl(caches[0]).size(), 7u);  // the key, then one row per pair
+}
+
+TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
+  auto dir = test::temp_dir("ref_cache");
+  auto o = options(dir);
+  o.max_steps = 1;
+  train::train_dpo(o);
+  auto caches = ref_caches(dir);
+  ASSERT_EQ(caches.size(), 1u);
+  // Reused: shift every cached chosen log-prob by -1, so step 0's chosen reward is beta · 1.
+  auto rows = io::read_jsonl(caches[0]);
+  std::string text = rows[0].dump() + "\n";
+  for (size_t i = 1; i < rows.size(); ++i) {
+    auto lp = rows[i]["logps"].get<std::vector<double>>();
+    lp[0] -= 1.0;
+    rows[i]["logps"] = lp;
+    text += rows[i].dump() + "\n";
+  }
+  io::write_file_atomic(caches[0], text);
+  o.out = dir + "/run2";
+  train::train_dpo(o);
+  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.1, 1e-4);
+  EXPECT_EQ(ref_caches(dir).size(), 1u);
+  // Another image aspect is another model input: a second cache, computed afresh.
+  o.model.image_aspect = "none";
+  o.out = dir + "/run3";
+  train::train_dpo(o);
+  EXPECT_EQ(ref_caches(dir).size(), 2u);
+  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
+  o.model.image_aspect = "pad";
+  // A changed pairs file: a third cache; the old ones are not read.
+  {
+    io::JsonlWriter w(o.pairs, true);
+    w.write({{"id", "q6"}, {"image", "img0_97x61.png"}, {"question", "Shape?"}, {"chosen", "A circle."}, {"rejected", {"A cube."}}});
+  }
+  o.out = dir + "/run4";
+  train::train_dpo(o);
+  EXPECT_EQ(ref_caches(dir).size(), 3u);
+  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
+  // A cache whose rows do not match the pairs (same name, other content) is rewritten, not trusted.
+  auto key = train::ref_cache_key(o.pairs, o.model, torch::kFloat32, o.images);
+  auto path = train::ref_cache_path(o.pairs, key);
+  ASSERT_TRUE(io::file_exists(path));
+  io::write_file_atomic(path, nlohmann::json{{"seva_ref_logps", 1}, {"key", key}}.dump() + "\n" +
+                                  nlohmann::json{{"index", 0}, {"id", "not-q0"}, {"logps", {0.0, 0.0}}}.dump() + "\n");
+  std::vector<torch::Tensor> ref;
+  EXPECT_FALSE(train::read_ref_cache(path, key, train::read_pairs(o.pairs), ref));
+  o.out = dir + "/run5";
+  train::train_dpo(o);
+  EXPECT_TRUE(train::read_ref_cache(path, key, train::read_pairs(o.pairs), ref));
+  EXPECT_EQ(io::read_jsonl(path).size(), 8u);
+  // The key follows the dtype.
+  EXPECT_NE(train::ref_cache_path(o.pairs, train::ref_cache_key(o.pairs, o.model, torch::kBFloat16, o.images)), path);
+}
+
+TEST(Trainer, GradientCheckpointingGivesTheSameAdapter) {
+  auto a = options(test::temp_dir("train_gc_off"));
+  a.max_steps = 2;  // dropout 0.05 (the default) is on: the recomputation must replay its masks
+  train::train_dpo(a);
+  auto b = options(test::temp_dir("train_gc_on"));
+  b.max_steps = 2;
+  b.gradient_checkpointing = true;
+  train::train_dpo(b);
+  auto x = adapter_weights(a.out), y = adapter_weights(b.out);
+  EXPECT_LE((x - y).abs().max().item<double>(), 1e-5 * x.abs().max().item<double>());
+}
+
+TEST(Trainer, Bf16KeepsAdaptersInFloat32) {
+  auto o = options(test::temp_dir("train_bf16"));
+  o.bf16 = true;
+  o.max_steps = 2;
+  EXPECT_EQ(train::train_dpo(o), 2);
+  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  EXPECT_NEAR(rows[0]["loss"].get<double>(), std::log(2.0), 1e-6);  // policy = reference, both bf16 + 0
+  EXPECT_TRUE(std::isfinite(rows[1]["loss"].get<double>()));
+  io::SafetensorsFile f(o.out + "/adapter/adapter_model.safetensors");
+  for (const auto& k : f.keys()) EXPECT_EQ(f.info(k).dtype, "F32") << k;
+  auto w = adapter_weights(o.out);
+  EXPECT_GT(w.abs().max().item<double>(), 0.0);
+  auto bad = options(test::temp_dir("train_bf16_bad"));
+  bad.bf16 = true;
+  bad.model.dtype = "float16";
+  EXPECT_THROW(train::train_dpo(bad), std::runtime_error);
 }
 
 TEST(Trainer, CosineScheduleWithWarmup) {

@@ -30,7 +30,13 @@ Action register_sft(CLI::App& app) {
   cmd->add_option("--lora-r", o->lora_config.r, "LoRA rank")->capture_default_str();
   cmd->add_option("--lora-alpha", o->lora_config.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
   cmd->add_option("--lora-dropout", o->lora_config.dropout, "LoRA dropout")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "seed for LoRA init and data order")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed for LoRA init, data order and dropout")->capture_default_str();
+  cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
+  cmd->add_flag("--gradient-checkpointing", o->gradient_checkpointing,
+                "recompute each decoder layer in backward instead of storing its activations (less memory, ~1/3 more compute)");
+  cmd->add_flag("--bf16", o->bf16,
+                "mixed precision: base weights in bfloat16; LoRA weights and float32 master copies of trained weights "
+                "updated by AdamW in float32; the loss in float32");
   return [o] {
     auto steps = train::train_sft(*o);
     std::cerr << "seva sft: " << steps << " steps; " << (o->lora ? "adapter" : "model") << " in " << o->out << "/"

@@ -34,6 +34,10 @@ Action register_train(CLI::App& app) {
   cmd->add_option("--lora-dropout", o->lora.dropout, "LoRA dropout")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed for LoRA init, data order and dropout")->capture_default_str();
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
+  cmd->add_flag("--gradient-checkpointing", o->gradient_checkpointing,
+                "recompute each decoder layer in backward instead of storing its activations (less memory, ~1/3 more compute)");
+  cmd->add_flag("--bf16", o->bf16,
+                "mixed precision: base weights in bfloat16, LoRA weights, gradients, AdamW state and the loss in float32");
   return [o, loss] {
     o->loss.type = train::parse_loss(*loss);
     auto steps = train::train_dpo(*o);

@@ -35,18 +35,22 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features, bool with_bias
 torch::Tensor LinearImpl::forward(const torch::Tensor& x) {
   auto y = torch::linear(x, weight, bias);
   if (lora_A && lora_enabled) {
-    auto h = lora_dropout > 0.0 && is_training() ? torch::dropout(x, lora_dropout, true) : x;
-    y = y + torch::linear(torch::linear(h, lora_A->weight), lora_B->weight) * lora_scaling;
+    const auto ld = lora_A->weight.scalar_type();
+    auto h = x.scalar_type() == ld ? x : x.to(ld);
+    if (lora_dropout > 0.0 && is_training()) h = torch::dropout(h, lora_dropout, true);
+    auto d = torch::linear(torch::linear(h, lora_A->weight), lora_B->weight) * lora_scaling;
+    y = y + (d.scalar_type() == y.scalar_type() ? d : d.to(y.scalar_type()));
   }
   return y;
 }
 
-void LinearImpl::add_lora(int64_t r, double scaling, double dropout) {
+void LinearImpl::add_lora(int64_t r, double scaling, double dropout, c10::optional<torch::ScalarType> dtype) {
   auto in = weight.size(1), out = weight.size(0);
   lora_A = register_module("lora_A", std::make_shared<LinearImpl>(in, r, false));
   lora_B = register_module("lora_B", std::make_shared<LinearImpl>(r, out, false));
   torch::NoGradGuard no_grad;
   auto opts = weight.options();
+  if (dtype) opts = opts.dtype(*dtype);
   double bound = 1.0 / std::sqrt(static_cast<double>(in));  // kaiming_uniform(a=sqrt(5)) on (r, in)
   lora_A->weight.set_data(torch::empty({r, in}, opts).uniform_(-bound, bound));
   lora_B->weight.set_data(torch::zeros({out, r}, opts));

@@ -29,7 +29,10 @@ struct LinearImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   // PEFT's default init: A Kaiming-uniform (a = sqrt(5)), B zero, so the adapter starts as a no-op.
-  void add_lora(int64_t r, double scaling, double dropout);
+  // `dtype` of the adapter weights (default: the base weight's). With float32 adapters on a
+  // bfloat16/float16 base (mixed-precision training) the adapter path runs in float32, as PEFT
+  // does: x is cast to the adapter's dtype, the update cast back to the output's.
+  void add_lora(int64_t r, double scaling, double dropout, c10::optional<torch::ScalarType> dtype = c10::nullopt);
   bool has_lora() const { return static_cast<bool>(lora_A); }
   // W += scaling · B A, then the adapter is removed.
   void merge_lora();

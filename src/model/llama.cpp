@@ -1,6 +1,7 @@
 #include "model/llama.h"
 
 #include "model/attention.h"
+#include "model/grad_checkpoint.h"
 
 #include <torch/torch.h>
 
@@ -104,7 +105,10 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::
                                       const torch::Tensor& bias, KvCache* cache) {
   auto rope = rotary.at(positions, embeds.scalar_type());
   auto h = embeds;
-  for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope, bias, cache);
+  for (const auto& layer : *layers) {
+    auto* l = layer->as<LlamaDecoderLayer>();
+    h = gradient_checkpointing && !cache ? checkpointed_layer(*l, h, rope, bias) : l->forward(h, rope, bias, cache);
+  }
   return norm(h);
 }
 

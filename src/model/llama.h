@@ -79,6 +79,9 @@ struct LlamaModelImpl : torch::nn::Module {
   RMSNorm norm{nullptr};
   LlamaConfig cfg;
   RotaryEmbedding rotary;
+  // Training without a cache: recompute each layer in backward instead of keeping its
+  // activations (model/grad_checkpoint.h). Off by default.
+  bool gradient_checkpointing = false;
 };
 TORCH_MODULE(LlamaModel);
 

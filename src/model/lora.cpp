@@ -86,13 +86,18 @@ std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditiona
   return out;
 }
 
-std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg) {
+torch::ScalarType training_lora_dtype(torch::ScalarType base) {
+  return base == torch::kBFloat16 || base == torch::kFloat16 ? torch::kFloat32 : base;
+}
+
+std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg,
+                                    c10::optional<torch::ScalarType> dtype) {
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   auto targets = lora_targets(model, cfg);
   if (targets.empty()) throw std::runtime_error("LoRA target_modules match no linear layer of the language model");
   std::vector<torch::Tensor> trainable;
   for (auto& [name, lin] : targets) {
-    lin->add_lora(cfg.r, cfg.scaling(), cfg.dropout);
+    lin->add_lora(cfg.r, cfg.scaling(), cfg.dropout, dtype);
     lin->lora_A->weight.set_requires_grad(true);
     lin->lora_B->weight.set_requires_grad(true);
     trainable.push_back(lin->lora_A->weight);

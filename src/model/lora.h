@@ -30,8 +30,13 @@ std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditiona
                                                               const LoraConfig& cfg);
 
 // Attaches fresh adapters (PEFT init; A drawn from torch's generator, seed it first) and freezes
-// everything else. Returns the trainable parameters.
-std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg);
+// everything else. Returns the trainable parameters. `dtype`: the adapters' (default: the base
+// weights'); training passes training_lora_dtype(model.dtype()).
+std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg,
+                                    c10::optional<torch::ScalarType> dtype = c10::nullopt);
+// Mixed precision: adapters that train over a bfloat16/float16 base are kept in float32 (and so
+// their AdamW state); over a float32/float64 base, in the base's dtype.
+torch::ScalarType training_lora_dtype(torch::ScalarType base);
 void set_lora_enabled(LlavaForConditionalGenerationImpl& model, bool enabled);
 void merge_lora(LlavaForConditionalGenerationImpl& model);
 // (name, tensor) of every adapter weight, our names (language_model.model.layers.0.self_attn.q_proj.lora_A.weight).

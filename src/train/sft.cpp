@@ -1,5 +1,6 @@
 #include "train/sft.h"
 
+#include "dist/dist.h"
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "io/safetensors.h"
@@ -82,6 +83,43 @@ bool parse_entry(const nlohmann::json& e, const std::string& where, SftExample& 
 
 bool starts_with(const std::vector<int64_t>& whole, const std::vector<int64_t>& prefix) {
   return prefix.size() <= whole.size() && std::equal(prefix.begin(), prefix.end(), whole.begin());
+}
+
+// Restores the trained weights of a checkpoint written by train_sft's save: the adapter, the
+// non-LoRA trainables or the full model, and the float32 masters when there are any (exact).
+int64_t resume_from(const std::string& ckpt, model::LlavaForConditionalGenerationImpl& m, bool lora,
+                    std::map<std::string, torch::Tensor>& masters) {
+  auto state = io::read_json(io::join_path(ckpt, "state.json"));
+  torch::NoGradGuard ng;
+  std::unique_ptr<io::SafetensorsFile> adapter, extra;
+  std::unique_ptr<io::Checkpoint> full;
+  if (lora) {
+    adapter = std::make_unique<io::SafetensorsFile>(io::join_path(ckpt, "adapter_model.safetensors"));
+    auto extra_path = io::join_path(ckpt, "non_lora_trainables.safetensors");
+    if (io::file_exists(extra_path)) extra = std::make_unique<io::SafetensorsFile>(extra_path);
+  } else {
+    full = std::make_unique<io::Checkpoint>(ckpt);
+  }
+  for (auto& item : m.named_parameters(true)) {
+    auto& p = item.value();
+    if (!p.requires_grad()) continue;
+    const auto& name = item.key();
+    torch::Tensor t;
+    if (adapter && adapter->contains("base_model.model." + name)) t = adapter->get("base_model.model." + name, p.scalar_type());
+    else if (extra && extra->contains(name)) t = extra->get(name, p.scalar_type());
+    else if (full && full->contains(name)) t = full->get(name, p.scalar_type());
+    else throw std::runtime_error(ckpt + ": the checkpoint holds no weights for " + name);
+    p.copy_(t);
+  }
+  if (!masters.empty()) {
+    io::SafetensorsFile mf(io::join_path(ckpt, "masters.safetensors"));
+    for (auto& [name, master] : masters) {
+      master.copy_(mf.get(name, torch::kFloat32));
+      for (auto& item : m.named_parameters(true))
+        if (item.key() == name) item.value().copy_(master);
+    }
+  }
+  return state.at("step").get<int64_t>();
 }
 
 }  // namespace
@@ -190,13 +228,17 @@ int64_t train_sft(const SftOptions& o) {
   }
   if (o.lora) parts.erase("language");
   if (parts.empty() && !o.lora) throw std::runtime_error("--train names no part to train");
+  auto model_opts = training_model_options(o.model, o.bf16);
+  model_opts.device = dist::local_device(model_opts.device);
+  dist::init(model_opts.device);
+  const bool main_rank = dist::is_main(), quiet = o.quiet || !main_rank;
   make_dir(o.out);
-  auto vlm = generate::Vlm::load(o.model);
+  auto vlm = generate::Vlm::load(model_opts);
   auto& m = *vlm.model;
   int64_t skipped = 0;
   auto data = read_sft_data(o.data, &skipped);
   if (data.empty()) throw std::runtime_error(o.data + ": no entries with an image");
-  if (!o.quiet && skipped > 0) std::cerr << "seva sft: skipped " << skipped << " text-only entries\n";
+  if (!quiet && skipped > 0) std::cerr << "seva sft: skipped " << skipped << " text-only entries\n";
   std::vector<SftTokens> tokens;
   for (const auto& e : data) tokens.push_back(tokenize_dialogue(vlm.tokenizer, e));
 
@@ -204,7 +246,7 @@ int64_t train_sft(const SftOptions& o) {
   for (auto& p : m.parameters()) p.set_requires_grad(false);
   torch::manual_seed(o.seed);
   std::vector<torch::Tensor> params;
-  if (o.lora) params = model::add_lora(m, o.lora_config);  // freezes the rest again
+  if (o.lora) params = model::add_lora(m, o.lora_config, model::training_lora_dtype(m.dtype()));  // freezes the rest again
   auto enable = [&](torch::nn::Module& mod) {
     for (auto& p : mod.parameters()) {
       p.set_requires_grad(true);
@@ -216,7 +258,26 @@ int64_t train_sft(const SftOptions& o) {
   if (parts.count("language")) enable(*m.language_model);
   const bool image_grad = parts.count("vision") || parts.count("projector");
   m.train();
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, 0.999}).eps(1e-8));
+  m.language_model->model->gradient_checkpointing = o.gradient_checkpointing;
+  // Mixed precision: a fully trained bfloat16/float16 parameter gets a float32 master copy that
+  // AdamW updates; the model's copy is refreshed from it after each step.
+  std::vector<torch::Tensor> opt_params;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> masters;  // (model parameter, float32 master)
+  for (auto& p : params) {
+    if (p.scalar_type() == torch::kBFloat16 || p.scalar_type() == torch::kFloat16) {
+      auto master = p.detach().to(torch::kFloat32).set_requires_grad(true);
+      masters.emplace_back(p, master);
+      opt_params.push_back(master);
+    } else {
+      opt_params.push_back(p);
+    }
+  }
+  std::map<std::string, torch::Tensor> master_by_name;
+  if (!masters.empty())
+    for (auto& item : m.named_parameters(true))
+      for (auto& [p, master] : masters)
+        if (p.is_same(item.value())) master_by_name[item.key()] = master;
+  torch::optim::AdamW opt(opt_params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, 0.999}).eps(1e-8));
 
   // Features are cached (computed once per image) only when nothing before the language model
   // trains and the data set is small; otherwise they are computed each step.
@@ -289,25 +350,42 @@ int64_t train_sft(const SftOptions& o) {
     make_dir(tmp);
     write_weights(tmp);
     torch::save(opt, io::join_path(tmp, "optimizer.pt"));
+    if (!master_by_name.empty()) {
+      std::vector<std::pair<std::string, torch::Tensor>> ms;
+      for (auto& [name, t] : master_by_name) ms.emplace_back(name, t.detach().cpu());
+      io::save_safetensors(io::join_path(tmp, "masters.safetensors"), ms);
+    }
     io::write_file_atomic(io::join_path(tmp, "state.json"),
                           nlohmann::json{{"step", at_step}, {"total_steps", total_steps}, {"seed", o.seed}}.dump() + "\n");
     remove_tree(ckpt);
     if (std::rename(tmp.c_str(), ckpt.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + ckpt);
   };
 
-  std::remove(io::join_path(o.out, "metrics.jsonl").c_str());
-  io::JsonlWriter metrics(io::join_path(o.out, "metrics.jsonl"), true);
-  auto t0 = std::chrono::steady_clock::now();
   int64_t step = 0;
+  if (o.resume && io::file_exists(io::join_path(ckpt, "state.json"))) {
+    step = resume_from(ckpt, m, o.lora, master_by_name);
+    torch::load(opt, io::join_path(ckpt, "optimizer.pt"));
+    if (!quiet) std::cerr << "resuming " << o.out << " at step " << step << "\n";
+  }
+  std::unique_ptr<io::JsonlWriter> metrics;
+  if (main_rank) {
+    keep_metrics_until(io::join_path(o.out, "metrics.jsonl"), step);
+    metrics = std::make_unique<io::JsonlWriter>(io::join_path(o.out, "metrics.jsonl"), true);
+  }
+  auto t0 = std::chrono::steady_clock::now();
   for (; step < last_step; ++step) {
     double lr = cosine_lr(o.lr, step, total_steps, warmup);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     opt.zero_grad();
+    for (auto& p : params) p.mutable_grad() = torch::Tensor();
     size_t begin = static_cast<size_t>(step * o.batch_size), end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
     int64_t n_tokens = 0;
     for (size_t j = begin; j < end; ++j) n_tokens += tokens[order[j]].label_count();
     double logp_sum = 0;
-    for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size)) {
+    int64_t micro = 0;
+    for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size), ++micro) {
+      if (!dist::mine(static_cast<size_t>(micro))) continue;  // data parallel: micro-batch k on rank k % world
+      torch::manual_seed(micro_batch_seed(o.seed, step, micro));
       std::vector<size_t> idx;
       std::vector<SftTokens> ex;
       for (size_t j = mb; j < std::min(end, mb + static_cast<size_t>(o.micro_batch_size)); ++j) {
@@ -322,28 +400,44 @@ int64_t train_sft(const SftOptions& o) {
       (-lp / static_cast<double>(n_tokens)).backward();  // mean over the batch's answer tokens
       logp_sum += v;
     }
-    double grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
+    for (auto& [p, master] : masters)
+      master.mutable_grad() = p.grad().defined() ? p.grad().to(torch::kFloat32) : torch::zeros_like(master);
+    // The sum over ranks of their micro-batches' gradients is the one-process gradient.
+    dist::all_reduce_grads(opt_params);
+    if (dist::active()) {
+      auto sum = torch::tensor({logp_sum}, torch::kFloat64);
+      dist::all_reduce_sum({sum});
+      logp_sum = sum.item<double>();
+    }
+    double grad_norm = torch::nn::utils::clip_grad_norm_(opt_params, o.max_grad_norm);
     opt.step();
+    if (!masters.empty()) {
+      torch::NoGradGuard ng;
+      for (auto& [p, master] : masters) p.copy_(master);
+    }
     double secs = std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     double loss = -logp_sum / static_cast<double>(n_tokens);
     nlohmann::json row = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
                           {"tokens", n_tokens}, {"tokens_per_s", n_tokens / secs},
                           {"examples_per_s", static_cast<double>(end - begin) / secs}};
     t0 = std::chrono::steady_clock::now();
-    metrics.write(row);
-    if (!o.quiet)
+    if (metrics) metrics->write(row);
+    if (!quiet)
       std::fprintf(stderr, "step %lld/%lld loss %.4f lr %.3g %.1f tokens/s\n", static_cast<long long>(step + 1),
                    static_cast<long long>(total_steps), loss, lr, n_tokens / secs);
-    if (o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < last_step) save(step + 1);
+    if (main_rank && o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < last_step) save(step + 1);
   }
-  save(step);
-  std::string final_dir = io::join_path(o.out, o.lora ? "adapter" : "model");
-  std::string tmp = final_dir + ".tmp";
-  remove_tree(tmp);
-  make_dir(tmp);
-  write_weights(tmp);
-  remove_tree(final_dir);
-  if (std::rename(tmp.c_str(), final_dir.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + final_dir);
+  if (main_rank) {
+    save(step);
+    std::string final_dir = io::join_path(o.out, o.lora ? "adapter" : "model");
+    std::string tmp = final_dir + ".tmp";
+    remove_tree(tmp);
+    make_dir(tmp);
+    write_weights(tmp);
+    remove_tree(final_dir);
+    if (std::rename(tmp.c_str(), final_dir.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + final_dir);
+  }
+  dist::barrier();  // the run's files are complete when any rank returns
   return step;
 }
 

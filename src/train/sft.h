@@ -64,6 +64,12 @@ struct SftOptions {
   int64_t save_every = 0;
   uint64_t seed = 42;
   bool quiet = false;
+  bool resume = false;                 // continue the run in `out` from its last checkpoint
+  bool gradient_checkpointing = false; // recompute each decoder layer in backward
+  // Mixed precision: a bfloat16 base (model.dtype); LoRA adapters, and float32 master copies of
+  // fully trained bfloat16/float16 parameters, are what AdamW updates (in float32); the loss is
+  // float32. (Any bfloat16/float16 base trains this way, e.g. --dtype auto on CUDA.)
+  bool bf16 = false;
 };
 
 // Runs SFT; returns the optimizer steps taken. Writes RUN_DIR/metrics.jsonl, RUN_DIR/checkpoint/

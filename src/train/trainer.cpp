@@ -1,12 +1,13 @@
 #include "train/trainer.h"
 
+#include "dist/dist.h"
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "io/safetensors.h"
 #include "train/logps.h"
 #include "train/pairs.h"
+#include "train/ref_cache.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -37,7 +38,37 @@ std::vector<size_t> visit_order(size_t n, const TrainOptions& o) {
 }
 
 
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
 }  // namespace
+
+uint64_t micro_batch_seed(uint64_t seed, int64_t step, int64_t micro_batch) {
+  return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<uint64_t>(step)) ^ static_cast<uint64_t>(micro_batch));
+}
+
+generate::ModelOptions training_model_options(const generate::ModelOptions& model, bool bf16) {
+  auto m = model;
+  if (!bf16) return m;
+  if (m.dtype != "auto" && m.dtype != "bfloat16" && m.dtype != "bf16")
+    throw std::runtime_error("--bf16 trains on a bfloat16 base; it contradicts --dtype " + m.dtype);
+  m.dtype = "bfloat16";
+  return m;
+}
+
+void keep_metrics_until(const std::string& path, int64_t step) {
+  if (!io::file_exists(path)) return;
+  std::string kept;
+  if (step > 0)
+    io::for_each_jsonl(path, [&](const nlohmann::json& row, size_t) {
+      if (row.value("step", int64_t{0}) <= step) kept += row.dump() + "\n";
+    }, true);
+  io::write_file_atomic(path, kept);
+}
 
 double cosine_lr(double base_lr, int64_t step, int64_t total, int64_t warmup) {
   if (step < warmup) return base_lr * static_cast<double>(step) / std::max<int64_t>(1, warmup);
@@ -48,8 +79,12 @@ double cosine_lr(double base_lr, int64_t step, int64_t total, int64_t warmup) {
 int64_t train_dpo(const TrainOptions& o) {
   if (o.batch_size % o.micro_batch_size != 0)
     throw std::runtime_error("--batch-size must be a multiple of --micro-batch-size");
+  auto model_opts = training_model_options(o.model, o.bf16);
+  model_opts.device = dist::local_device(model_opts.device);
+  dist::init(model_opts.device);
+  const bool main_rank = dist::is_main(), quiet = o.quiet || !main_rank;
   make_dir(o.out);
-  auto vlm = generate::Vlm::load(o.model);
+  auto vlm = generate::Vlm::load(model_opts);
   auto& m = *vlm.model;
   auto pairs = read_pairs(o.pairs);
   if (pairs.empty()) throw std::runtime_error(o.pairs + ": no pairs");
@@ -78,25 +113,52 @@ int64_t train_dpo(const TrainOptions& o) {
     return f;
   };
 
-  // Reference log-probabilities, once, with no adapter (the base model is the reference).
-  std::string ref_path = io::join_path(o.out, "ref_logps.jsonl");
-  std::vector<torch::Tensor> ref(pairs.size());
-  if (io::file_exists(ref_path)) {
-    io::for_each_jsonl(ref_path, [&](const nlohmann::json& row, size_t line) {
-      size_t i = row.at("index").get<size_t>();
-      if (i >= pairs.size() || row.at("id").get<std::string>() != pairs[i].id)
-        throw std::runtime_error(ref_path + ":" + std::to_string(line) + ": does not match " + o.pairs + "; remove it");
-      ref[i] = torch::tensor(row.at("logps").get<std::vector<double>>(), torch::kFloat32);
-    }, true);
-  }
+  // Reference log-probabilities, once, with no adapter (the base model is the reference),
+  // cached next to the pairs under a key of the pairs' and the model's identity.
+  const auto key = ref_cache_key(o.pairs, model_opts, m.dtype(), o.images);
+  std::string ref_path = ref_cache_path(o.pairs, key);
+  std::vector<torch::Tensor> ref;
+  bool valid = read_ref_cache(ref_path, key, pairs, ref);
+  std::unique_ptr<io::JsonlWriter> ref_writer;
+  auto write_ref = [&](size_t i) {
+    auto v = ref[i].to(torch::kFloat64);
+    ref_writer->write({{"index", i}, {"id", pairs[i].id},
+                       {"logps", std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel())}});
+  };
+  auto open_ref_writer = [&] {
+    if (ref_writer) return;
+    auto open = [&](const std::string& path, bool append) {
+      ref_writer = std::make_unique<io::JsonlWriter>(path, append);
+      if (!append) ref_writer->write({{"seva_ref_logps", 1}, {"key", key}});
+    };
+    try {
+      open(ref_path, valid);
+    } catch (const std::exception&) {  // the pairs' directory is read-only: keep the cache in the run
+      ref_path = ref_cache_path(o.pairs, key, o.out);
+      std::vector<torch::Tensor> there;
+      read_ref_cache(ref_path, key, pairs, there);  // what an earlier run kept there, if anything
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (!ref[i].defined()) ref[i] = there[i];
+      open(ref_path, false);
+      for (size_t i = 0; i < ref.size(); ++i)
+        if (ref[i].defined()) write_ref(i);
+    }
+  };
+  dist::barrier();  // every rank has read the cache before rank 0 writes to it
   {
-    io::JsonlWriter w(ref_path, true);
     torch::NoGradGuard ng;
-    for (size_t i = 0; i < pairs.size(); i += static_cast<size_t>(o.micro_batch_size)) {
+    size_t reused = 0;
+    for (const auto& r : ref) reused += r.defined();
+    if (!quiet && reused > 0) std::cerr << "reference log-probs: " << reused << " from " << ref_path << "\n";
+    // Chunks of micro-batch size, chunk c on rank c % world (all of them in one process, each
+    // row written as it comes so a killed run keeps them); several ranks gather theirs at the end.
+    nlohmann::json mine = nlohmann::json::array();
+    int64_t chunk = 0;
+    for (size_t i = 0; i < pairs.size(); i += static_cast<size_t>(o.micro_batch_size), ++chunk) {
       std::vector<size_t> todo;
       for (size_t j = i; j < std::min(pairs.size(), i + static_cast<size_t>(o.micro_batch_size)); ++j)
         if (!ref[j].defined()) todo.push_back(j);
-      if (todo.empty()) continue;
+      if (todo.empty() || !dist::mine(static_cast<size_t>(chunk))) continue;
       std::vector<PackedExample> ex;
       std::vector<torch::Tensor> f;
       for (auto j : todo) {
@@ -105,17 +167,38 @@ int64_t train_dpo(const TrainOptions& o) {
       }
       auto lp = packed_logps(m, ex, torch::stack(f));
       for (size_t k = 0; k < todo.size(); ++k) {
-        ref[todo[k]] = lp[k].cpu();
-        auto v = lp[k].cpu().to(torch::kFloat64);
-        w.write({{"index", todo[k]}, {"id", pairs[todo[k]].id},
-                 {"logps", std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel())}});
+        ref[todo[k]] = lp[k].cpu().to(torch::kFloat32);
+        if (dist::active()) {
+          auto v = ref[todo[k]].to(torch::kFloat64);
+          mine.push_back({todo[k], std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel())});
+        } else {
+          open_ref_writer();
+          write_ref(todo[k]);
+        }
       }
     }
+    if (dist::active()) {
+      std::vector<size_t> fresh;
+      for (const auto& bytes : dist::all_gather_bytes(mine.dump()))
+        for (const auto& row : nlohmann::json::parse(bytes)) {
+          size_t i = row[0].get<size_t>();
+          ref[i] = torch::tensor(row[1].get<std::vector<double>>(), torch::kFloat32);
+          fresh.push_back(i);
+        }
+      std::sort(fresh.begin(), fresh.end());
+      if (main_rank && !fresh.empty()) {
+        open_ref_writer();
+        for (auto i : fresh) write_ref(i);
+      }
+    }
+    ref_writer.reset();
   }
 
   torch::manual_seed(o.seed);
-  auto params = model::add_lora(m, o.lora);
+  auto params = model::add_lora(m, o.lora, model::training_lora_dtype(m.dtype()));
+  dist::broadcast(params);  // the same seed made them equal already; this makes sure
   m.train();
+  m.language_model->model->gradient_checkpointing = o.gradient_checkpointing;
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, 0.999}).eps(1e-8));
 
   auto order = visit_order(pairs.size(), o);
@@ -132,29 +215,24 @@ int64_t train_dpo(const TrainOptions& o) {
     torch::NoGradGuard ng;
     for (auto& [name, p] : model::lora_parameters(m)) p.copy_(saved.get("base_model.model." + name, p.scalar_type()));
     torch::load(opt, io::join_path(ckpt, "optimizer.pt"));
-    torch::Tensor rng;
-    torch::load(rng, io::join_path(ckpt, "rng.pt"));
-    auto gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(rng);
-    if (!o.quiet) std::cerr << "resuming " << o.out << " at step " << step << "\n";
-  } else if (io::file_exists(io::join_path(o.out, "metrics.jsonl")) && !o.resume) {
-    std::remove(io::join_path(o.out, "metrics.jsonl").c_str());
+    if (!quiet) std::cerr << "resuming " << o.out << " at step " << step << "\n";
   }
+  if (main_rank) keep_metrics_until(io::join_path(o.out, "metrics.jsonl"), step);
 
-  auto save = [&](int64_t at_step) {
+  auto save = [&](int64_t at_step) {  // rank 0 only
     std::string tmp = ckpt + ".tmp";
     remove_tree(tmp);
     make_dir(tmp);
     model::save_adapter(m, o.lora, tmp, o.model.model_dir);
     torch::save(opt, io::join_path(tmp, "optimizer.pt"));
-    torch::save(at::detail::getDefaultCPUGenerator().get_state(), io::join_path(tmp, "rng.pt"));
     io::write_file_atomic(io::join_path(tmp, "state.json"),
                           nlohmann::json{{"step", at_step}, {"total_steps", total_steps}, {"seed", o.seed}}.dump() + "\n");
     remove_tree(ckpt);
     if (std::rename(tmp.c_str(), ckpt.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + ckpt);
   };
 
-  io::JsonlWriter metrics(io::join_path(o.out, "metrics.jsonl"), true);
+  std::unique_ptr<io::JsonlWriter> metrics;
+  if (main_rank) metrics = std::make_unique<io::JsonlWriter>(io::join_path(o.out, "metrics.jsonl"), true);
   auto t0 = std::chrono::steady_clock::now();
   for (; step < last_step; ++step) {
     double lr = cosine_lr(o.lr, step, total_steps, warmup);
@@ -163,7 +241,10 @@ int64_t train_dpo(const TrainOptions& o) {
     size_t begin = static_cast<size_t>(step * o.batch_size), end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
     double n = static_cast<double>(end - begin);
     double loss_sum = 0, rc = 0, rr = 0, acc = 0, lpc = 0, lpr = 0;
-    for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size)) {
+    int64_t micro = 0;
+    for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size), ++micro) {
+      if (!dist::mine(static_cast<size_t>(micro))) continue;  // data parallel: micro-batch k on rank k % world
+      torch::manual_seed(micro_batch_seed(o.seed, step, micro));
       std::vector<PackedExample> ex;
       std::vector<torch::Tensor> f, ref_c, ref_r;
       for (size_t j = mb; j < std::min(end, mb + static_cast<size_t>(o.micro_batch_size)); ++j) {
@@ -194,6 +275,14 @@ int64_t train_dpo(const TrainOptions& o) {
       lpc += torch::stack(pc).sum().item<double>();
       lpr += torch::stack(pr).mean(1).sum().item<double>();
     }
+    // The sum over ranks of their micro-batches' gradients is the one-process gradient.
+    dist::all_reduce_grads(params);
+    if (dist::active()) {
+      auto sums = torch::tensor({loss_sum, rc, rr, acc, lpc, lpr}, torch::kFloat64);
+      dist::all_reduce_sum({sums});
+      auto v = sums.accessor<double, 1>();
+      loss_sum = v[0], rc = v[1], rr = v[2], acc = v[3], lpc = v[4], lpr = v[5];
+    }
     torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
     opt.step();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -202,17 +291,20 @@ int64_t train_dpo(const TrainOptions& o) {
                           {"logps/chosen", lpc / n},   {"logps/rejected", lpr / n},    {"lr", lr},
                           {"pairs_per_s", n * 1.0 / std::max(1e-9, secs)}};
     t0 = std::chrono::steady_clock::now();
-    metrics.write(row);
-    if (!o.quiet)
+    if (metrics) metrics->write(row);
+    if (!quiet)
       std::fprintf(stderr, "step %lld/%lld loss %.4f margin %.4f acc %.2f lr %.3g %.2f pairs/s\n",
                    static_cast<long long>(step + 1), static_cast<long long>(total_steps), loss_sum / n, (rc - rr) / n,
                    acc / n, lr, row["pairs_per_s"].get<double>());
-    if (o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < last_step) save(step + 1);
+    if (main_rank && o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < last_step) save(step + 1);
   }
-  save(step);
-  std::string final_dir = io::join_path(o.out, "adapter");
-  make_dir(final_dir);
-  model::save_adapter(m, o.lora, final_dir, o.model.model_dir);
+  if (main_rank) {
+    save(step);
+    std::string final_dir = io::join_path(o.out, "adapter");
+    make_dir(final_dir);
+    model::save_adapter(m, o.lora, final_dir, o.model.model_dir);
+  }
+  dist::barrier();  // the run's files are complete when any rank returns
   return step;
 }
 

@@ -29,11 +29,32 @@ struct TrainOptions {
   uint64_t seed = 42;
   bool resume = false;
   bool quiet = false;
+  // Recompute each decoder layer in backward instead of storing its activations.
+  bool gradient_checkpointing = false;
+  // Mixed precision: the base model in bfloat16 (model.dtype), LoRA adapters, their gradients
+  // and AdamW state in float32, log-probabilities and the loss in float32. (Any bfloat16/float16
+  // base trains this way, e.g. --dtype auto on CUDA.)
+  bool bf16 = false;
 };
 
 // Runs training; returns the number of optimizer steps taken. Writes RUN_DIR/metrics.jsonl,
-// RUN_DIR/ref_logps.jsonl, RUN_DIR/checkpoint/ (adapter + optimizer + state) and RUN_DIR/adapter/.
+// RUN_DIR/checkpoint/ (adapter + optimizer + state) and RUN_DIR/adapter/. Reference
+// log-probabilities are cached next to the pairs file (train/ref_cache.h; in RUN_DIR when that
+// directory is not writable) and reused by later runs on the same pairs and model.
 int64_t train_dpo(const TrainOptions& opts);
+
+// The seed of the random draws (LoRA dropout) of one micro-batch: a function of the run's seed,
+// the step and the micro-batch's index in it only, so resuming, or splitting the micro-batches
+// over processes, draws the same masks as one uninterrupted process.
+uint64_t micro_batch_seed(uint64_t seed, int64_t step, int64_t micro_batch);
+
+// The model options a training run loads with: --bf16 means a bfloat16 base (an explicit other
+// --dtype is an error).
+generate::ModelOptions training_model_options(const generate::ModelOptions& model, bool bf16);
+
+// Keeps the rows of a metrics.jsonl with "step" <= `step` (none for 0), rewriting it atomically:
+// a resumed run drops what the killed one logged after its last checkpoint.
+void keep_metrics_until(const std::string& path, int64_t step);
 
 // Cosine schedule with linear warm-up (transformers' get_cosine_schedule_with_warmup).
 double cosine_lr(double base_lr, int64_t step, int64_t total_steps, int64_t warmup_steps);
