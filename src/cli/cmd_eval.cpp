@@ -2,6 +2,8 @@
 // score them, or score an existing answers file without a model (--answers).
 #include "cli/commands.h"
 
+#include "dist/dist.h"
+#include "dist/parts.h"
 #include "eval/answers.h"
 #include "eval/base64.h"
 #include "eval/mmbench.h"
@@ -141,35 +143,58 @@ struct SkipLog {
 std::set<std::string> answer_benchmark(generate::Vlm& vlm, const Benchmark& b, const EvalOptions& o,
                                        const std::string& dir) {
   const std::string answers_path = io::join_path(dir, "answers.jsonl");
+  const std::string skipped_path = io::join_path(dir, "skipped.jsonl");
+  // Several ranks (dist/dist.h): batch k of the pending answers is rank k % world's; each rank
+  // appends to its own answers.part-R.jsonl, reads everyone's to resume, and rank 0 merges them
+  // in question order into the answers.jsonl one process writes. Parts left by an earlier
+  // multi-process run are merged even by a single process.
+  const bool parts = dist::active();
+  const bool merge = parts || !dist::existing_parts(answers_path).empty();
   std::set<std::string> done;
-  if (io::file_exists(answers_path))
-    for (const auto& [k, v] : eval::read_answers(answers_path, /*tolerate_torn_tail=*/true)) done.insert(k);
-  SkipLog skips{b.name, std::make_unique<io::JsonlWriter>(io::join_path(dir, "skipped.jsonl"), false)};
+  std::vector<std::string> sources = dist::existing_parts(answers_path);
+  sources.insert(sources.begin(), answers_path);
+  for (const auto& path : sources)
+    if (io::file_exists(path))
+      for (const auto& [k, v] : eval::read_answers(path, /*tolerate_torn_tail=*/true)) done.insert(k);
+  dist::barrier();  // every rank has read before any writes
+  SkipLog skips{b.name, std::make_unique<io::JsonlWriter>(parts ? dist::part_path(skipped_path, dist::rank()) : skipped_path, false)};
   std::set<std::string> missing;
   std::vector<WorkItem> pending;
-  for (auto& item : work_items(b, o)) {
+  const auto all_items = work_items(b, o);
+  std::map<std::string, int64_t> item_index;
+  for (size_t i = 0; i < all_items.size(); ++i) item_index.emplace(all_items[i].key, static_cast<int64_t>(i));
+  for (const auto& item : all_items) {
     if (done.count(item.key)) continue;
     if (missing.count(item.question_key)) continue;
     if (item.image_base64 ? item.image_base64->empty() : !io::file_exists(item.image_path)) {
       missing.insert(item.question_key);
-      skips.add(item, item.image_base64 ? "empty image cell" : "no image file " + item.image_path);
+      if (dist::is_main()) skips.add(item, item.image_base64 ? "empty image cell" : "no image file " + item.image_path);
       continue;
     }
-    pending.push_back(std::move(item));
+    pending.push_back(item);
   }
   std::cerr << "seva eval " << b.name << ": " << b.size() << " questions, " << done.size() << " answers already in "
-            << answers_path << ", " << pending.size() << " to generate\n";
-  io::JsonlWriter writer(answers_path, /*append=*/true);
+            << answers_path << ", " << pending.size() << " to generate";
+  // Batches are fixed blocks of `pending` (an unreadable image shrinks its block's batch), so
+  // every rank count agrees on them and a batch computes the same answers whoever runs it.
+  const size_t B = static_cast<size_t>(o.batch_size);
+  size_t my_total = 0;
+  for (size_t b0 = 0; b0 < pending.size(); b0 += B)
+    if (dist::mine(b0 / B)) my_total += std::min(B, pending.size() - b0);
+  if (parts) std::cerr << "; " << my_total << " of them on rank " << dist::rank() << " of " << dist::world_size();
+  std::cerr << "\n";
+  io::JsonlWriter writer(parts ? dist::part_path(answers_path, dist::rank()) : answers_path, /*append=*/true);
   const std::string model_id = std::filesystem::path(o.model.model_dir).filename().string();
   const auto start = std::chrono::steady_clock::now();
   size_t produced = 0;
   std::string cached_key;  // MMBench rounds of one question share its decoded pixels
   torch::Tensor cached_pixels;
-  for (size_t begin = 0; begin < pending.size();) {
+  for (size_t b0 = 0; b0 < pending.size(); b0 += B) {
+    if (!dist::mine(b0 / B)) continue;
     std::vector<const WorkItem*> batch;
     std::vector<torch::Tensor> pixels;
-    for (; begin < pending.size() && static_cast<int>(batch.size()) < o.batch_size; ++begin) {
-      const WorkItem& item = pending[begin];
+    for (size_t at = b0; at < std::min(pending.size(), b0 + B); ++at) {
+      const WorkItem& item = pending[at];
       if (missing.count(item.question_key)) continue;
       try {
         if (!item.image_base64) {
@@ -210,11 +235,39 @@ std::set<std::string> answer_benchmark(generate::Vlm& vlm, const Benchmark& b, c
     produced += batch.size();
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double rate = produced / std::max(elapsed, 1e-9);
-    std::cerr << "seva eval " << b.name << ": " << produced << "/" << pending.size() << " answered, "
+    std::cerr << "seva eval " << b.name << ": " << produced << "/" << my_total << " answered, "
               << std::fixed << std::setprecision(2) << rate << " answers/s, ETA "
-              << format_duration((pending.size() - produced) / std::max(rate, 1e-9)) << std::defaultfloat << "\n";
+              << format_duration((my_total - produced) / std::max(rate, 1e-9)) << std::defaultfloat << "\n";
   }
-  if (skips.count) std::cerr << "seva eval " << b.name << ": " << skips.count << " questions skipped (missing or unreadable image), listed in " << skips.writer->path() << "\n";
+  if (merge) {
+    // Every rank's unreadable images, then rank 0 merges the parts in question order.
+    nlohmann::json mine(std::vector<std::string>(missing.begin(), missing.end()));
+    for (const auto& g : dist::all_gather_bytes(mine.dump()))
+      for (const auto& k : nlohmann::json::parse(g)) missing.insert(k.get<std::string>());
+    if (dist::is_main()) {
+      auto key_of = [&](const nlohmann::json& r) {
+        try {
+          return eval::answer_key(eval::question_key(r.at("question_id"), answers_path), r.value("round_id", 0));
+        } catch (const std::exception&) {
+          return r.dump();
+        }
+      };
+      auto position = [&](const nlohmann::json& r) {
+        auto it = item_index.find(key_of(r));
+        return it == item_index.end() ? INT64_MAX : it->second;
+      };
+      skips.writer.reset();
+      dist::merge_parts(answers_path, key_of, position);
+      dist::merge_parts(skipped_path, [](const nlohmann::json& r) { return r.dump(); }, [&](const nlohmann::json& r) -> int64_t {
+        if (!r.contains("question_id")) return INT64_MAX;
+        // A skipped question: the position of its first answer key.
+        auto it = item_index.find(eval::question_key(r["question_id"], skipped_path));
+        return it == item_index.end() ? INT64_MAX : it->second;
+      });
+    }
+    dist::barrier();
+  }
+  if (skips.count) std::cerr << "seva eval " << b.name << ": " << skips.count << " questions skipped (missing or unreadable image), listed in " << skipped_path << "\n";
   return missing;
 }
 
@@ -274,6 +327,10 @@ int run_eval(const EvalOptions& o) {
   if ((!o.pope.empty() || !o.vqa.empty()) && o.images.empty())
     throw std::runtime_error("--images DIR is required for POPE and VQA files (their `image` fields are relative to it)");
 
+  // torchrun / seva launch: one GPU per process; each rank answers its share of the batches.
+  auto model_opts = o.model;
+  model_opts.device = dist::local_device(model_opts.device);
+  dist::init(model_opts.device);
   std::filesystem::create_directories(o.out);
   const std::string config_path = io::join_path(o.out, "config.json");
   nlohmann::json settings = answer_settings(o);
@@ -289,20 +346,23 @@ int run_eval(const EvalOptions& o) {
                            {"images", o.images},
                            {"benchmarks", nlohmann::json::object()}};
   for (const auto& b : benches) config["benchmarks"][b.name] = b.file;
-  io::write_file_atomic(config_path, config.dump(2) + "\n");
+  dist::barrier();  // every rank has checked config.json before rank 0 rewrites it
+  if (dist::is_main()) io::write_file_atomic(config_path, config.dump(2) + "\n");
 
-  auto vlm = generate::Vlm::load(o.model);
+  auto vlm = generate::Vlm::load(model_opts);
   eval::ordered_json metrics;
   for (const auto& b : benches) {
     std::string dir = io::join_path(o.out, b.name);
     std::filesystem::create_directories(dir);
     auto missing = answer_benchmark(vlm, b, o, dir);
+    if (!dist::is_main()) continue;  // rank 0 scores and reports
     std::string answers_path = io::join_path(dir, "answers.jsonl");
     auto answers = eval::read_answers(answers_path, /*tolerate_torn_tail=*/true);
     warn_unmatched(b, answers, answers_path);
     metrics[b.name] = b.score(answers, missing);
     warn_coverage(b.name, metrics[b.name]);
   }
+  if (!dist::is_main()) return 0;
   write_results(o.out, metrics);
   std::cout << eval::markdown_report(metrics);
   std::cerr << "seva eval: wrote " << io::join_path(o.out, "metrics.json") << " and "

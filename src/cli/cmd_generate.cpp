@@ -1,6 +1,7 @@
 // `seva generate`: SeVa step 2, answers on the original image and on augmented views.
 #include "cli/commands.h"
 
+#include "dist/dist.h"
 #include "seva/augment.h"
 #include "seva/generate_views.h"
 
@@ -17,8 +18,11 @@ struct GenerateCmdOptions {
 int run_generate_cmd(GenerateCmdOptions o) {
   if (o.gen.augs.empty()) o.gen.augs = {"diffusion:500"};
   for (const auto& a : o.gen.augs) aug::parse_spec(a);  // refuse a bad spec before loading the model
+  o.model.device = dist::local_device(o.model.device);  // torchrun / seva launch: one GPU per process
+  dist::init(o.model.device);
   auto vlm = generate::Vlm::load(o.model);
   auto s = views::run_generate(vlm, o.gen, std::cerr);
+  if (!dist::is_main()) return 0;  // rank 0 reports the totals
   std::cerr << "seva generate: " << s.items << " questions × " << (o.gen.augs.size() + 1) << " views; "
             << s.answered_items << " answered now, " << s.already_done << " done before, " << s.skipped
             << " skipped (missing or unreadable image";

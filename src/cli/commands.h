@@ -29,5 +29,6 @@ Action register_logps(CLI::App& app);
 Action register_merge(CLI::App& app);
 Action register_sft(CLI::App& app);
 Action register_world(CLI::App& app);
+Action register_launch(CLI::App& app);
 
 }  // namespace seva::cli

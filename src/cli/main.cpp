@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   add(seva::cli::register_merge);
   add(seva::cli::register_sft);
   add(seva::cli::register_world);
+  add(seva::cli::register_launch);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

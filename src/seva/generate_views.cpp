@@ -1,5 +1,7 @@
 #include "seva/generate_views.h"
 
+#include "dist/dist.h"
+#include "dist/parts.h"
 #include "image/decode.h"
 #include "io/files.h"
 #include "io/jsonl.h"
@@ -99,22 +101,21 @@ GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, st
   const auto answers_path = io::join_path(opts.out_dir, "answers.jsonl");
   const auto skipped_path = io::join_path(opts.out_dir, "skipped.jsonl");
 
-  // What earlier runs finished.
+  // What earlier runs finished. With several ranks (dist/dist.h), batch k is rank k % world's;
+  // each rank appends to its own part files (answers.part-R.jsonl), reads everyone's to resume,
+  // and rank 0 merges them in question order into the file one process writes.
+  const bool parts = dist::active();
+  // Parts left by an earlier multi-process run are merged at the end even by a single process.
+  const bool merge = parts || !dist::existing_parts(answers_path).empty() || !dist::existing_parts(skipped_path).empty();
+  auto id_of = [](const json& j) { return j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump(); };
   std::set<std::pair<std::string, std::string>> done;
   std::set<std::string> skipped_before;
-  if (io::file_exists(answers_path))
-    io::for_each_jsonl(
-        answers_path,
-        [&](const json& j, size_t) {
-          if (j.contains("id") && j.contains("view"))
-            done.emplace(j["id"].is_string() ? j["id"].get<std::string>() : j["id"].dump(), j["view"].get<std::string>());
-        },
-        true);
-  if (io::file_exists(skipped_path))
-    io::for_each_jsonl(
-        skipped_path, [&](const json& j, size_t) { skipped_before.insert(j.value("id", "")); }, true);
-  io::JsonlWriter answers(answers_path, /*append=*/true);
-  io::JsonlWriter skipped(skipped_path, /*append=*/true);
+  for (const auto& l : dist::read_with_parts(answers_path))
+    if (l.row.contains("id") && l.row.contains("view")) done.emplace(id_of(l.row), l.row["view"].get<std::string>());
+  for (const auto& l : dist::read_with_parts(skipped_path)) skipped_before.insert(l.row.value("id", ""));
+  dist::barrier();  // every rank has read before any writes
+  io::JsonlWriter answers(parts ? dist::part_path(answers_path, dist::rank()) : answers_path, /*append=*/true);
+  io::JsonlWriter skipped(parts ? dist::part_path(skipped_path, dist::rank()) : skipped_path, /*append=*/true);
 
   GenerateSummary sum;
   sum.items = static_cast<int64_t>(items.size());
@@ -153,6 +154,7 @@ GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, st
   generate::DecodeFn decode = [&vlm](const std::vector<int64_t>& t) { return vlm.tokenizer.decode(t, true); };
   const size_t B = static_cast<size_t>(opts.batch_size);
   for (size_t b0 = 0; b0 < items.size(); b0 += B) {
+    if (!dist::mine(b0 / B)) continue;
     const size_t b1 = std::min(items.size(), b0 + B);
     bool any_missing = false;
     for (size_t i = b0; i < b1; ++i) any_missing = any_missing || !item_done(items[i]);
@@ -238,6 +240,37 @@ GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, st
         ++progressed;
       }
     report(false);
+  }
+  if (merge) {
+    // Totals over the ranks, then rank 0 merges the parts.
+    auto t = torch::tensor({sum.already_done, sum.answered_items, sum.rows, sum.written, sum.tokens}, torch::kInt64);
+    auto secs = torch::tensor({sum.seconds}, torch::kFloat64);
+    dist::all_reduce_sum({t, secs});
+    sum.answered_items = t[1].item<int64_t>();
+    sum.rows = t[2].item<int64_t>();
+    sum.written = t[3].item<int64_t>();
+    sum.tokens = t[4].item<int64_t>();
+    sum.seconds = secs.item<double>() / dist::world_size();  // mean wall time per rank
+    std::vector<std::string> gathered = dist::all_gather_bytes(json(std::vector<std::string>(skipped_before.begin(), skipped_before.end())).dump());
+    for (const auto& g : gathered)
+      for (const auto& id : json::parse(g)) skipped_before.insert(id.get<std::string>());
+    if (dist::is_main()) {
+      std::map<std::string, int64_t> item_index;
+      for (size_t i = 0; i < items.size(); ++i) item_index[items[i].id] = static_cast<int64_t>(i);
+      auto position = [&](const json& j, int64_t per_item, int64_t sub) -> int64_t {
+        auto it = j.contains("id") ? item_index.find(id_of(j)) : item_index.end();
+        return it == item_index.end() ? INT64_MAX : it->second * per_item + sub;
+      };
+      dist::merge_parts(
+          answers_path, [&](const json& j) { return id_of(j) + "\n" + j.value("view", ""); },
+          [&](const json& j) {
+            auto v = std::find(view_names.begin(), view_names.end(), j.value("view", ""));
+            return v == view_names.end() ? INT64_MAX : position(j, static_cast<int64_t>(V), v - view_names.begin());
+          });
+      dist::merge_parts(skipped_path, [&](const json& j) { return j.value("id", ""); },
+                        [&](const json& j) { return position(j, 1, 0); });
+    }
+    dist::barrier();
   }
   for (const auto& it : items) sum.skipped += skipped_before.count(it.id) ? 1 : 0;
   if (tty) log << "\n";
