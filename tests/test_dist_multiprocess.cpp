@@ -113,6 +113,38 @@ TEST(DistMultiprocess, TwoProcessTrainingGivesTheOneProcessAdapter) {
   EXPECT_LE(rel_diff(a, adapter(dir + "/cut")), 1e-5);
 }
 
+TEST(DistMultiprocess, TwoProcessSftGivesTheOneProcessWeights) {
+  REQUIRE_MULTIPROCESS();
+  auto dir = test::temp_dir("dist_sft");
+  auto turn = [](const char* from, const char* value) { return nlohmann::json{{"from", from}, {"value", value}}; };
+  nlohmann::json data = nlohmann::json::array();
+  data.push_back({{"id", "a"}, {"image", "img0_97x61.png"},
+                  {"conversations", {turn("human", "<image>\nWhat colour?"), turn("gpt", "A blue circle."),
+                                     turn("human", "How many?"), turn("gpt", "One.")}}});
+  data.push_back({{"id", "b"}, {"image", "img1_40x120.jpg"},
+                  {"conversations", {turn("human", "Describe.\n<image>"), turn("gpt", "Red stripes on white.")}}});
+  data.push_back({{"id", "c"}, {"image", "img2_64x64.png"},
+                  {"conversations", {turn("human", "<image>\nIs it square?"), turn("gpt", "Yes, it is square.")}}});
+  io::write_file_atomic(dir + "/sft.json", data.dump());
+  // LoRA on the language model and the projector fully trained; 6 examples, global batch 4.
+  auto args = [&](const std::string& out) {
+    return "sft --model " + model() + " --data " + dir + "/sft.json --images " + test::fixture_path("images") +
+           " --lr 1e-2 --batch-size 4 --micro-batch-size 1 --epochs 2 --threads 1 --lora --lora-r 4 --train projector --out " + out;
+  };
+  auto one = run_seva(args(dir + "/one"));
+  ASSERT_EQ(one.status, 0) << one.out;
+  auto two = run_seva(launch2(args(dir + "/two")));
+  ASSERT_EQ(two.status, 0) << two.out;
+  for (const char* f : {"adapter_model.safetensors", "non_lora_trainables.safetensors"}) {
+    io::SafetensorsFile a(dir + "/one/adapter/" + f), b(dir + "/two/adapter/" + f);
+    ASSERT_EQ(a.keys(), b.keys());
+    for (const auto& k : a.keys()) {
+      auto x = a.get(k), y = b.get(k);
+      EXPECT_LE((x - y).abs().max().item<double>(), 1e-5 * std::max(1e-3, x.abs().max().item<double>())) << f << " " << k;
+    }
+  }
+}
+
 TEST(DistMultiprocess, TwoProcessGenerationAndEvalAreByteIdentical) {
   REQUIRE_MULTIPROCESS();
   auto dir = test::temp_dir("dist_gen");
