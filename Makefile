@@ -22,8 +22,10 @@ demo: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# Speed on this machine: GEMM/bandwidth limits, generation, the DPO step against the official
+# algorithm (seva bench --help for sizes and devices).
 bench: build
-	$(BUILD)/seva_bench
+	$(BUILD)/seva bench --size small --json $(BUILD)/bench.json
 
 clean:
 	rm -rf $(BUILD)

@@ -30,5 +30,6 @@ Action register_merge(CLI::App& app);
 Action register_sft(CLI::App& app);
 Action register_world(CLI::App& app);
 Action register_launch(CLI::App& app);
+Action register_bench(CLI::App& app);
 
 }  // namespace seva::cli

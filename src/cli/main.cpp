@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   add(seva::cli::register_sft);
   add(seva::cli::register_world);
   add(seva::cli::register_launch);
+  add(seva::cli::register_bench);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# GPU check for issue 7, within about 5 minutes on one GPU machine with a pip PyTorch (CUDA) and
+# transformers + peft, no internet:
+#   1. build `seva` (only the CLI: no tests) against the pip torch's libtorch; build dependencies
+#      the machine lacks come from the Debian packages in bench/gpu/debs/ (bench/gpu/fetch-debs.sh),
+#      unpacked with `dpkg -x` into build-cuda/deps, never into /;
+#   2. meanwhile the peer (bench/gpu/peer.py: transformers + peft, same generation and DPO-step
+#      shapes) runs on the GPU, pinned to 2 cores while the build uses the others;
+#   3. `seva bench --size 7b` in bf16 on the same 2 cores, then both reports side by side.
+# Output: $OUT (default build-cuda/bench): seva.json, peer.json, logs, summary.txt.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+OUT=${OUT:-build-cuda/bench}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+T0=$(date +%s)
+el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+
+PY=${PYTHON:-python3}
+if ! "$PY" -c 'import torch' 2>/dev/null && [ -x /opt/torch/.venv/bin/python ]; then PY=/opt/torch/.venv/bin/python; fi
+PREFIX=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)') || { echo "no python torch"; exit 1; }
+el "torch: $("$PY" -c 'import torch; print(torch.__version__, "CUDA", torch.version.cuda, torch.cuda.get_device_name())')"
+NPROC=$(nproc)
+PIN="0,1"                         # the peer and seva bench run here
+BUILD_CPUS="2-$(( NPROC - 1 ))"   # the build uses the rest
+
+# Build dependencies: unpack the carried .debs only for what the machine lacks.
+DEPS=$ROOT/build-cuda/deps
+EXTRA=""
+missing=""
+[ -e /usr/include/nlohmann/json.hpp ] || missing="$missing nlohmann-json3-dev"
+[ -e /usr/include/CLI/CLI.hpp ] || missing="$missing libcli11-dev"
+pkg-config --exists sentencepiece 2>/dev/null || missing="$missing libsentencepiece-dev libsentencepiece0 libprotobuf-lite32"
+if [ -n "$missing" ]; then
+  el "missing:$missing -> unpacking bench/gpu/debs into $DEPS"
+  mkdir -p "$DEPS"
+  for p in $missing; do
+    deb=$(ls bench/gpu/debs/${p}_*.deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || { echo "bench/gpu/debs has no $p (run bench/gpu/fetch-debs.sh where there is internet)"; exit 1; }
+    dpkg -x "$deb" "$DEPS"
+  done
+  # pkg-config files name prefix=/usr: point them at the unpacked tree.
+  for pc in "$DEPS"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc; do
+    [ -e "$pc" ] && sed -i "s|^prefix=/usr|prefix=$DEPS/usr|" "$pc"
+  done
+  export PKG_CONFIG_PATH="$DEPS/usr/lib/x86_64-linux-gnu/pkgconfig:$DEPS/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
+  export CPATH="$DEPS/usr/include:${CPATH:-}"
+  export LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu:${LIBRARY_PATH:-}"
+  export LD_LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+  EXTRA=";$DEPS/usr"
+fi
+
+# The peer on the GPU while the CPUs build.
+el "peer: transformers + peft (pinned to cores $PIN)"
+taskset -c "$PIN" "$PY" bench/gpu/peer.py --json "$OUT/peer.json" >"$OUT/peer.log" 2>&1 &
+PEER=$!
+
+el "configure + build seva (cores $BUILD_CPUS)"
+cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DSEVA_BUILD_TESTS=OFF \
+  -DCMAKE_PREFIX_PATH="$PREFIX$EXTRA" >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; kill $PEER; exit 1; }
+taskset -c "$BUILD_CPUS" cmake --build build-cuda -j"$(( NPROC - 2 ))" --target seva >"$OUT/build.log" 2>&1 \
+  || { grep -E "error|Error" "$OUT/build.log" | head -30; kill $PEER; exit 1; }
+el "build done"
+wait $PEER
+el "peer done (rc $?)"
+tail -6 "$OUT/peer.log"
+
+el "seva bench --size 7b (bf16, cores $PIN)"
+taskset -c "$PIN" build-cuda/seva bench --size 7b --device cuda --dtype bfloat16 --threads 2 \
+  --json "$OUT/seva.json" 2>&1 | tee "$OUT/seva.log" | tail -30
+el "done"
+
+"$PY" - "$OUT" <<'PYEOF' | tee "$OUT/summary.txt"
+import json, os, sys
+out = sys.argv[1]
+def load(n):
+    p = os.path.join(out, n)
+    return json.load(open(p)) if os.path.exists(p) else {}
+s, p = load("seva.json"), load("peer.json")
+def g(d, *ks):
+    for k in ks:
+        if not isinstance(d, dict) or k not in d: return None
+        d = d[k]
+    return d
+rows = [
+    ("generate b=1 tok/s", g(s, "generate_b1", "tokens_per_s"), g(p, "generate_b1", "tokens_per_s")),
+    ("generate b=16 tok/s", g(s, "generate_b16", "tokens_per_s"), g(p, "generate_b16", "tokens_per_s")),
+    ("batched / b=1", g(s, "batched_generation_speedup"), g(p, "batched_generation_speedup")),
+    ("DPO pairs/s", g(s, "dpo", "ours", "pairs_per_s"), g(p, "dpo_step", "pairs_per_s")),
+    ("DPO peak MB", g(s, "dpo", "ours", "memory", "peak_mb"), g(p, "dpo_step", "peak_mb")),
+]
+print(f"{'7b, bf16':24} {'seva':>12} {'transformers+peft':>18}")
+for name, a, b in rows:
+    print(f"{name:24} {str(a):>12} {str(b):>18}")
+for k in ("gemm_gflops", "prefill_mfu", "train_mfu", "dpo_speedup_vs_official", "multi_negative_speedup",
+          "loss_max_abs_diff"):
+    print(f"seva {k}: {s.get(k)}")
+PYEOF

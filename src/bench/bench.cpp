@@ -1,0 +1,391 @@
+// `seva bench`: the size presets, FLOP counts, timing, memory probes, the report, and run_bench
+// that strings the phases together (bench_machine.cpp, bench_generation.cpp, bench_dpo.cpp).
+#include "bench/bench.h"
+
+#include "bench/bench_internal.h"
+#include "generate/vlm.h"
+#include "model/layers.h"
+
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define SEVA_BENCH_CUDA_MEMORY 1  // allocated_bytes[0]: the AGGREGATE statistic in every version
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <unistd.h>
+
+namespace seva::bench {
+
+Size make_size(const std::string& name) {
+  Size s;
+  s.name = name;
+  auto& t = s.cfg.text;
+  auto& v = s.cfg.vision;
+  if (name == "tiny") {
+    t.hidden_size = 256, t.num_hidden_layers = 4, t.num_attention_heads = 4, t.intermediate_size = 688;
+    t.vocab_size = 8000;
+    v.hidden_size = 192, v.num_hidden_layers = 3, v.num_attention_heads = 3, v.intermediate_size = 768;
+    v.image_size = 112, v.patch_size = 14;  // 64 image tokens
+    s.prompt_text_tokens = 20, s.gen_batch = 4, s.new_tokens = 8, s.dpo_pairs = 2;
+    s.chosen_lengths = {8, 5}, s.rejected_lengths = {6, 9};
+    s.lora_r = 16, s.lora_alpha = 32, s.reps = 2;
+  } else if (name == "small") {
+    // A LLaVA-1.5-shaped prompt (576 image tokens + ~40 text) on a model a 2-core CPU runs in seconds.
+    t.hidden_size = 512, t.num_hidden_layers = 8, t.num_attention_heads = 8, t.intermediate_size = 1376;
+    t.vocab_size = 32000;
+    v.hidden_size = 384, v.num_hidden_layers = 6, v.num_attention_heads = 6, v.intermediate_size = 1536;
+    v.image_size = 336, v.patch_size = 14;  // 576 image tokens
+    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 4;
+    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
+    s.lora_r = 64, s.lora_alpha = 128, s.reps = 2;
+  } else if (name == "7b") {
+    // llava-hf/llava-1.5-7b-hf: Vicuna-7B and CLIP ViT-L/14-336; the paper's LoRA (r 1024, alpha 2048).
+    t.hidden_size = 4096, t.num_hidden_layers = 32, t.num_attention_heads = 32, t.intermediate_size = 11008;
+    t.vocab_size = 32064;
+    v.hidden_size = 1024, v.num_hidden_layers = 24, v.num_attention_heads = 16, v.intermediate_size = 4096;
+    v.image_size = 336, v.patch_size = 14;
+    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 2;
+    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
+    s.lora_r = 1024, s.lora_alpha = 2048, s.reps = 3;
+  } else {
+    throw std::invalid_argument("unknown --size '" + name + "' (tiny, small, 7b)");
+  }
+  t.max_position_embeddings = 4096;
+  t.num_key_value_heads = t.num_attention_heads;
+  v.projection_dim = v.hidden_size;
+  s.cfg.image_token_index = t.vocab_size;  // as LLaVA-1.5: the marker is never embedded
+  // The GEMMs of a DPO micro-batch (rows x K x N) and of decoding at the generate batch.
+  const int64_t rows = s.dpo_pairs * (s.cfg.image_tokens() + s.prompt_text_tokens + 40);
+  const int64_t C = t.hidden_size, F = t.intermediate_size;
+  s.gemms = {{rows, C, C}, {rows, C, F}, {rows, F, C}, {s.gen_batch, C, F}, {s.gen_batch, C, t.vocab_size}};
+  return s;
+}
+
+// ---- FLOPs --------------------------------------------------------------------------------------
+
+int64_t layer_matmul_params(const model::LlamaConfig& t) {
+  int64_t C = t.hidden_size, HD = t.num_attention_heads * t.dim_per_head(), KVD = t.kv_heads() * t.dim_per_head();
+  return C * HD + 2 * C * KVD + HD * C + 3 * C * t.intermediate_size;
+}
+
+double decoder_token_flops(const model::LlamaConfig& t, double keys) {
+  double HD = static_cast<double>(t.num_attention_heads * t.dim_per_head());
+  return t.num_hidden_layers * (2.0 * layer_matmul_params(t) + 4.0 * keys * HD);
+}
+
+double lm_head_flops(const model::LlamaConfig& t) { return 2.0 * t.hidden_size * t.vocab_size; }
+
+double vision_image_flops(const model::LlavaConfig& c) {
+  const auto& v = c.vision;
+  double P = static_cast<double>(v.num_patches()), T = P + 1, C = v.hidden_size;
+  double conv = 2.0 * P * C * v.num_channels * v.patch_size * v.patch_size;
+  double layer = 2.0 * T * (4.0 * C * C + 2.0 * C * v.intermediate_size) + 4.0 * T * T * C;
+  double proj = 2.0 * c.image_tokens() * (C * c.text.hidden_size + double(c.text.hidden_size) * c.text.hidden_size);
+  return conv + c.vision_layers_needed() * layer + proj;
+}
+
+int64_t layer_lora_params(const model::LlamaConfig& t, int64_t r) {
+  int64_t C = t.hidden_size, HD = t.num_attention_heads * t.dim_per_head(), KVD = t.kv_heads() * t.dim_per_head();
+  int64_t F = t.intermediate_size;
+  return r * ((C + HD) + 2 * (C + KVD) + (HD + C) + 2 * (C + F) + (F + C));
+}
+
+// ---- timing, memory -----------------------------------------------------------------------------
+
+void Context::sync() const {
+  if (cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+double Context::best_time(const std::function<void()>& f, int warmup, int reps) const {
+  for (int i = 0; i < warmup; ++i) f();
+  sync();
+  double best = 1e300;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = Clock::now();
+    f();
+    sync();
+    best = std::min(best, seconds_since(t0));
+  }
+  return best;
+}
+
+std::string dtype_string(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat32: return "float32";
+    case torch::kFloat16: return "float16";
+    case torch::kBFloat16: return "bfloat16";
+    case torch::kFloat64: return "float64";
+    default: return c10::toString(t);
+  }
+}
+
+namespace {
+
+// A "VmRSS:   1234 kB" line of /proc/self/status, in MB; -1 when absent.
+double proc_status_mb(const char* key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const size_t n = std::strlen(key);
+  while (std::getline(in, line))
+    if (line.compare(0, n, key) == 0 && line.size() > n && line[n] == ':')
+      return std::strtod(line.c_str() + n + 1, nullptr) / 1024.0;
+  return -1;
+}
+
+// Resident set size from /proc/self/statm (pages), in MB.
+double rss_mb() {
+  std::ifstream in("/proc/self/statm");
+  long long size = 0, resident = -1;
+  in >> size >> resident;
+  return resident < 0 ? -1.0 : resident * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
+}
+
+#ifdef SEVA_BENCH_CUDA_MEMORY
+int cuda_index(const Context& ctx) { return ctx.device.has_index() ? ctx.device.index() : 0; }
+#endif
+
+}  // namespace
+
+MemoryProbe::MemoryProbe(const Context& ctx) : ctx_(ctx) {
+  if (ctx.cuda()) {
+#ifdef SEVA_BENCH_CUDA_MEMORY
+    ctx.sync();
+    namespace alloc = c10::cuda::CUDACachingAllocator;
+    auto idx = static_cast<c10::DeviceIndex>(cuda_index(ctx));
+    alloc::resetPeakStats(idx);
+    auto st = alloc::getDeviceStats(idx);
+    start_mb_ = st.allocated_bytes[0].current / 1048576.0;
+    reset_ok_ = true;
+#endif
+    return;
+  }
+  // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5" << std::flush;
+  reset_ok_ = static_cast<bool>(clear);
+  start_mb_ = rss_mb();
+  sampled_mb_ = start_mb_;
+  sampler_ = std::thread([this] {
+    while (!stop_) {
+      double now = rss_mb();
+      if (now > sampled_mb_) sampled_mb_ = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+}
+
+MemoryProbe::~MemoryProbe() {
+  stop_ = true;
+  if (sampler_.joinable()) sampler_.join();
+}
+
+MemoryProbe::Result MemoryProbe::finish() {
+  Result r;
+  if (ctx_.cuda()) {
+    r.what = "CUDA allocated";
+#ifdef SEVA_BENCH_CUDA_MEMORY
+    ctx_.sync();
+    auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(cuda_index(ctx_)));
+    r.peak_mb = st.allocated_bytes[0].peak / 1048576.0;
+    r.delta_mb = r.peak_mb - start_mb_;
+#endif
+    return r;
+  }
+  stop_ = true;
+  if (sampler_.joinable()) sampler_.join();
+  r.what = "RSS";
+  r.peak_mb = std::max<double>(sampled_mb_, reset_ok_ ? proc_status_mb("VmHWM") : -1.0);
+  if (start_mb_ >= 0 && r.peak_mb >= 0) r.delta_mb = r.peak_mb - start_mb_;
+  return r;
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+std::string fmt(const char* f, double x) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+double round_to(double x, double step) {
+  double inv = std::round(1.0 / step);
+  return std::round(x * inv) / inv;
+}
+
+std::string memory_cell(const MemoryProbe::Result& m) {
+  if (m.peak_mb < 0) return "n/a";
+  if (m.delta_mb < 0) return fmt("%.0f MB", m.peak_mb);
+  return fmt("%.0f MB", m.peak_mb) + fmt(" (+%.0f)", std::max(0.0, m.delta_mb));
+}
+
+nlohmann::json memory_json(const MemoryProbe::Result& m) {
+  nlohmann::json j = {{"kind", m.what}};
+  j["peak_mb"] = m.peak_mb < 0 ? nlohmann::json() : nlohmann::json(round_to(m.peak_mb, 0.1));
+  j["added_mb"] = m.delta_mb < 0 ? nlohmann::json() : nlohmann::json(round_to(std::max(0.0, m.delta_mb), 0.1));
+  return j;
+}
+
+void Report::print_table() const {
+  const char* head[] = {"phase", "rate", "best time", "GFLOP/s", "MFU", "peak memory (+phase)", "note"};
+  constexpr int N = 7;
+  size_t w[N];
+  for (int i = 0; i < N; ++i) w[i] = std::strlen(head[i]);
+  auto fields = [](const Row& r) {
+    return std::array<const std::string*, N>{&r.phase, &r.rate, &r.time, &r.gflops, &r.mfu, &r.memory, &r.note};
+  };
+  for (const auto& r : rows) {
+    auto f = fields(r);
+    for (int i = 0; i < N; ++i) w[i] = std::max(w[i], f[i]->size());
+  }
+  auto line = [&](const std::array<const std::string*, N>& f) {
+    std::printf("  %-*s  %*s  %*s  %*s  %*s  %*s  %s\n", int(w[0]), f[0]->c_str(), int(w[1]), f[1]->c_str(),
+                int(w[2]), f[2]->c_str(), int(w[3]), f[3]->c_str(), int(w[4]), f[4]->c_str(), int(w[5]),
+                f[5]->c_str(), f[6]->c_str());
+  };
+  Row h{head[0], head[1], head[2], head[3], head[4], head[5], head[6]};
+  line(fields(h));
+  for (const auto& r : rows) line(fields(r));
+}
+
+// ---- the model ----------------------------------------------------------------------------------
+
+model::LlavaForConditionalGeneration make_model(const Context& ctx, const Size& size) {
+  model::LlavaForConditionalGeneration m{nullptr};
+  {
+    model::SkipInit skip(ctx.dtype);  // uninitialised, in the bench dtype: a 7B model's CPU init would take minutes
+    m = model::LlavaForConditionalGeneration(size.cfg);
+  }
+  m->to(ctx.device);
+  m->eval();
+  torch::NoGradGuard ng;
+  torch::manual_seed(1);
+  for (auto& np : m->named_parameters()) {
+    auto& p = np.value();
+    const auto& name = np.key();
+    bool norm = name.find("norm") != std::string::npos;
+    if (norm && name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) p.zero_();
+    else if (norm) p.fill_(1.0);
+    else if (p.dim() == 1) p.zero_();
+    else p.normal_(0.0, 0.02);
+    p.set_requires_grad(false);
+  }
+  return m;
+}
+
+namespace {
+
+std::string machine_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      auto p = line.find(':');
+      if (p != std::string::npos) return line.substr(p + 2);
+    }
+  return "unknown CPU";
+}
+
+std::string env_or(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& o) {
+  const auto t_start = Clock::now();
+  Size size = make_size(o.size);
+  Context ctx;
+  ctx.device = generate::parse_device(o.device);
+  ctx.dtype = generate::parse_dtype(o.dtype, ctx.device);
+  generate::set_threads(o.threads);
+  ctx.threads = torch::get_num_threads();
+  if (ctx.cuda() && !torch::cuda::is_available()) throw std::runtime_error("--device cuda: CUDA is not available");
+
+  Report rep;
+  auto& js = rep.json;
+  const std::string torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
+                                    "." + std::to_string(TORCH_VERSION_PATCH);
+  char host[256] = "";
+  ::gethostname(host, sizeof host - 1);
+  int blas_threads = -1;
+  if (auto* get = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) blas_threads = get();
+  const std::string dtype_name = dtype_string(ctx.dtype);
+  js["bench"] = "seva bench";
+  js["size"] = size.name;
+  js["machine"] = {{"cpu", machine_name()},
+                   {"hardware_threads", std::thread::hardware_concurrency()},
+                   {"host", host},
+                   {"device", ctx.device.str()},
+                   {"openblas_threads", blas_threads},
+                   {"omp_wait_policy", env_or("OMP_WAIT_POLICY")}};
+  js["threads"] = ctx.threads;
+  js["libtorch"] = torch_version;
+  js["dtype"] = dtype_name;
+  const auto& t = size.cfg.text;
+  const auto& v = size.cfg.vision;
+  std::printf("seva bench --size %s: %s, %d thread%s (%u hardware), libtorch %s, %s, device %s\n",
+              size.name.c_str(), machine_name().c_str(), ctx.threads, ctx.threads == 1 ? "" : "s",
+              std::thread::hardware_concurrency(), torch_version.c_str(), dtype_name.c_str(), ctx.device.str().c_str());
+  std::printf("model: random LLaVA, LLaMA %lld wide x %lld layers (MLP %lld, vocab %lld), CLIP %lld wide x %lld layers, "
+              "%lld image tokens\n",
+              (long long)t.hidden_size, (long long)t.num_hidden_layers, (long long)t.intermediate_size,
+              (long long)t.vocab_size, (long long)v.hidden_size, (long long)v.num_hidden_layers,
+              (long long)size.cfg.image_tokens());
+  js["model"] = {{"text_hidden", t.hidden_size},   {"text_layers", t.num_hidden_layers},
+                 {"text_mlp", t.intermediate_size}, {"vocab", t.vocab_size},
+                 {"vision_hidden", v.hidden_size}, {"vision_layers", v.num_hidden_layers},
+                 {"image_tokens", size.cfg.image_tokens()}};
+
+  bench_machine(ctx, size, rep);
+  std::fflush(stdout);
+  int rc = 0;
+  {
+    auto m = make_model(ctx, size);
+    if (!o.skip_generation) bench_generation(ctx, size, *m, rep);
+    std::fflush(stdout);
+    if (!o.skip_dpo) {
+      double diff = bench_dpo(ctx, size, *m, rep);
+      // Equal losses: float32 summation order differs between the modes; half types round more.
+      double tol = ctx.dtype == torch::kFloat32 || ctx.dtype == torch::kFloat64 ? 1e-5 : 2e-2;
+      if (!(diff <= tol)) {
+        std::fprintf(stderr, "seva bench: the DPO losses of the two modes differ by %.3g (> %.0e)\n", diff, tol);
+        rc = 1;
+      }
+    }
+  }
+  std::printf("\n");
+  rep.print_table();
+  const double total = seconds_since(t_start);
+  js["total_s"] = round_to(total, 0.1);
+  std::printf("\nMFU: model FLOPs (2 per multiply-add of every matmul the method needs, attention over all keys) "
+              "/ time / the best GEMM rate above (%.1f GFLOP/s). Total %.1f s.\n",
+              ctx.peak_gflops, total);
+  std::printf("headline:");
+  for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup",
+                        "dpo_speedup_vs_official", "multi_negative_speedup", "loss_max_abs_diff"})
+    if (js.contains(k)) std::printf(" %s=%s", k, js[k].dump().c_str());
+  std::printf("\n");
+  if (!o.json_path.empty()) {
+    std::ofstream out(o.json_path);
+    out << js.dump(2) << "\n";
+    if (!out) throw std::runtime_error(o.json_path + ": cannot write the JSON report");
+    std::printf("wrote %s\n", o.json_path.c_str());
+  }
+  return rc;
+}
+
+}  // namespace seva::bench

@@ -1,0 +1,119 @@
+// Shared pieces of `seva bench` (src/bench/*.cpp): the size presets, FLOP counts, timing on CPU
+// and CUDA, peak-memory probes and the report (table rows + JSON).
+#pragma once
+#include "model/config.h"
+#include "model/llava.h"
+
+#include <nlohmann/json.hpp>
+#include <torch/types.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace seva::bench {
+
+using Clock = std::chrono::steady_clock;
+inline double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// A model shape and the workload run on it.
+struct Size {
+  std::string name;
+  model::LlavaConfig cfg;
+  int64_t prompt_text_tokens = 40;  // text tokens around <image> (system prompt + question)
+  int64_t gen_batch = 16;           // rows per generate() call: `seva generate`'s 8 questions x 2 views
+  int64_t new_tokens = 32;          // greedy tokens per row (no EOS stop)
+  int64_t dpo_pairs = 4;            // pairs per DPO micro-batch
+  std::vector<int64_t> chosen_lengths, rejected_lengths;  // answer tokens per pair (EOS included), cycled
+  int64_t lora_r = 64;
+  double lora_alpha = 128;
+  int reps = 3;                     // timed repetitions of each DPO mode (best is reported)
+  std::vector<std::array<int64_t, 3>> gemms;  // (M, K, N) shapes the model runs
+};
+Size make_size(const std::string& name);  // throws naming the value
+
+// ---- FLOP counts (a multiply-add counts 2) ----------------------------------------------------
+// Parameters in the decoder layer's matmuls (q, k, v, o, gate, up, down).
+int64_t layer_matmul_params(const model::LlamaConfig& t);
+// One token through all decoder layers, attending to `keys` positions (QKᵀ and PV of every head).
+double decoder_token_flops(const model::LlamaConfig& t, double keys);
+double lm_head_flops(const model::LlamaConfig& t);
+// One image through the vision layers LLaVA uses and the projector.
+double vision_image_flops(const model::LlavaConfig& c);
+// LoRA's extra matmul parameters per decoder layer: r (in + out) for each target.
+int64_t layer_lora_params(const model::LlamaConfig& t, int64_t r);
+
+// ---- device, timing, memory -------------------------------------------------------------------
+struct Context {
+  torch::Device device{torch::kCPU};
+  torch::ScalarType dtype = torch::kFloat32;
+  int threads = 1;
+  double peak_gflops = 0;  // the best GEMM rate measured in this run (MFU's denominator)
+  bool cuda() const { return device.is_cuda(); }
+  void sync() const;        // waits for the device (no-op on CPU)
+  // Best wall time of `reps` calls after `warmup` untimed ones, the device synchronised around each.
+  double best_time(const std::function<void()>& f, int warmup, int reps) const;
+};
+
+// Peak memory of one phase. CPU: the process's resident-set high-water mark (VmHWM), reset at
+// start through /proc/self/clear_refs; CUDA: the caching allocator's peak allocated bytes, reset
+// at start. `delta` is the peak minus what was in use when the phase began.
+// On CPU a thread also samples the RSS every millisecond: the kernel updates VmHWM lazily.
+class MemoryProbe {
+ public:
+  explicit MemoryProbe(const Context& ctx);
+  ~MemoryProbe();
+  MemoryProbe(const MemoryProbe&) = delete;
+  MemoryProbe& operator=(const MemoryProbe&) = delete;
+  struct Result {
+    double peak_mb = -1;   // -1: not measurable here
+    double delta_mb = -1;
+    std::string what;      // "RSS" or "CUDA allocated"
+  };
+  Result finish();
+
+ private:
+  const Context& ctx_;
+  double start_mb_ = -1;
+  bool reset_ok_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<double> sampled_mb_{-1};
+  std::thread sampler_;
+};
+
+// ---- the report ---------------------------------------------------------------------------------
+struct Row {
+  std::string phase, rate, time, gflops, mfu, memory, note;
+};
+
+struct Report {
+  std::vector<Row> rows;
+  nlohmann::json json = nlohmann::json::object();
+  void print_table() const;
+};
+
+std::string fmt(const char* f, double x);
+std::string dtype_string(torch::ScalarType t);  // float32, bfloat16, ...
+double round_to(double x, double step);  // short numbers in the JSON
+std::string memory_cell(const MemoryProbe::Result& m);
+nlohmann::json memory_json(const MemoryProbe::Result& m);
+
+// ---- the phases (one file each) -----------------------------------------------------------------
+// GEMM at the model's shapes and a large square, memory bandwidth; sets ctx.peak_gflops.
+void bench_machine(Context& ctx, const Size& size, Report& report);
+// A random model of `size` on ctx's device and dtype (frozen, eval mode).
+model::LlavaForConditionalGeneration make_model(const Context& ctx, const Size& size);
+// Vision tower, prefill b1, decode steps and generate() at batch 1 and size.gen_batch.
+void bench_generation(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
+                      Report& report);
+// Our DPO step against the official algorithm (equal first-step loss checked), and 3 negatives
+// packed against 3 separate pairs. Returns the largest |loss difference| between the modes.
+double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& report);
+
+}  // namespace seva::bench
