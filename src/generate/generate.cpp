@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace seva::generate {
@@ -33,10 +34,27 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
   auto device = model.device();
   auto cache = lm.model->make_cache(B, T + opts.max_new_tokens, dtype, device);
 
-  // Prefill: the whole prompt once; logits only at the last position.
-  auto hidden = lm.model->forward(batch.embeds, batch.positions, model::causal_bias(batch.mask, T, dtype), &cache);
+  // Prefill: the whole prompt once; logits only at the last position. On CPU in blocks of rows
+  // whose MLP activations stay under ~16 MB (a block writes its rows of the shared cache): glibc
+  // reuses memory that size, while larger tensors are fresh pages faulted in at every layer.
+  const auto bias = model::causal_bias(batch.mask, T, dtype);
+  const int64_t row_bytes = T * lm.model->cfg.intermediate_size * static_cast<int64_t>(c10::elementSize(dtype));
+  const int64_t block = device.is_cpu() ? std::clamp<int64_t>((16 << 20) / std::max<int64_t>(row_bytes, 1), 1, B) : B;
+  std::vector<torch::Tensor> last;
+  for (int64_t b0 = 0; b0 < B; b0 += block) {
+    const int64_t n = std::min(block, B - b0);
+    model::KvCache rows;  // views of rows [b0, b0 + n) of the cache
+    for (size_t l = 0; l < cache.k.size(); ++l) {
+      rows.k.push_back(cache.k[l].narrow(0, b0, n));
+      rows.v.push_back(cache.v[l].narrow(0, b0, n));
+    }
+    auto h = lm.model->forward(batch.embeds.narrow(0, b0, n), batch.positions.narrow(0, b0, n),
+                               bias.narrow(0, b0, n), &rows);
+    last.push_back(h.select(1, T - 1));
+  }
   cache.length = T;
-  auto logits = lm.logits(hidden.select(1, T - 1)).to(torch::kFloat32);  // (B, V)
+  auto logits = lm.logits(torch::cat(last, 0)).to(torch::kFloat32);  // (B, V)
+  torch::Tensor hidden;
 
   std::vector<TokenSampler> samplers;
   for (int64_t b = 0; b < B; ++b)
