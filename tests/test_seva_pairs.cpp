@@ -67,6 +67,19 @@ TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
   EXPECT_EQ(off, (nlohmann::json{{"chosen", "Yes"}, {"reject", "No"}, {"question", "Q c"}, {"image_id", "i/c.jpg"}}));
 }
 
+TEST(SevaPairs, MinChosenProbDropsUnsureChosenAnswers) {
+  // Pair a's chosen answer has probability e^-1.5 = 0.22, pair c's e^-0.5 = 0.61.
+  pairs::PairOptions o;
+  o.min_chosen_prob = 0.3;
+  auto res = pairs::make_pairs(rows(), o);
+  ASSERT_EQ(res.pairs.size(), 1u);
+  EXPECT_EQ(res.pairs[0].id, "c");
+  EXPECT_EQ(res.low_confidence, 1);
+  EXPECT_EQ(res.filtered, 1);
+  o.min_chosen_prob = 0.7;
+  EXPECT_EQ(pairs::make_pairs(rows(), o).pairs.size(), 0u);
+}
+
 TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
   std::vector<AnswerRow> r;
   for (int i = 0; i < 50; ++i) {

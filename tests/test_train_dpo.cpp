@@ -145,6 +145,12 @@ TEST(DpoLoss, IpoHingeRobustByHand) {
               (-logsig(z) * (1 - ls) + logsig(-z) * ls) / (1 - 2 * ls), 1e-12);
 }
 
+TEST(DpoLoss, ChosenNllIsMeanPerTokenNegativeLogProb) {
+  auto pc = torch::tensor({-6.0, -2.0}, torch::kFloat64);
+  auto tokens = torch::tensor({3.0, 4.0}, torch::kFloat64);
+  EXPECT_NEAR(train::chosen_nll(pc, tokens).item<double>(), (6.0 / 3 + 2.0 / 4) / 2, 1e-12);
+}
+
 TEST(DpoPacking, PackedEqualsSeparateInValuesAndLoraGradients) {
   torch::manual_seed(3);
   model::LlavaForConditionalGeneration m(tiny_config());

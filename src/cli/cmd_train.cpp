@@ -19,6 +19,8 @@ Action register_train(CLI::App& app) {
       ->check(CLI::IsMember({"sigmoid", "ipo", "hinge", "robust", "multi"}))->capture_default_str();
   cmd->add_option("--beta", o->loss.beta, "DPO beta")->capture_default_str();
   cmd->add_option("--label-smoothing", o->loss.label_smoothing, "for sigmoid/robust")->capture_default_str();
+  cmd->add_option("--nll", o->loss.nll_weight, "weight of an NLL term on the chosen answer (per-token mean)")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "AdamW weight decay")->capture_default_str();
   cmd->add_option("--warmup-ratio", o->warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();

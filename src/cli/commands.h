@@ -31,5 +31,7 @@ Action register_sft(CLI::App& app);
 Action register_world(CLI::App& app);
 Action register_launch(CLI::App& app);
 Action register_bench(CLI::App& app);
+Action register_init(CLI::App& app);
+Action register_demo(CLI::App& app);
 
 }  // namespace seva::cli

@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
   add(seva::cli::register_world);
   add(seva::cli::register_launch);
   add(seva::cli::register_bench);
+  add(seva::cli::register_init);
+  add(seva::cli::register_demo);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

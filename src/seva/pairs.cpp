@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -76,7 +77,12 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
       p.rejected.push_back(std::move(rej));
       p.augs.push_back(views[k]);
     }
-    if (!p.rejected.empty()) res.pairs.push_back(std::move(p));
+    if (p.rejected.empty()) continue;
+    if (opts.min_chosen_prob > 0 && std::exp(o.logprob) < opts.min_chosen_prob) {
+      ++res.low_confidence;
+      continue;
+    }
+    res.pairs.push_back(std::move(p));
   }
   res.filtered = static_cast<int64_t>(res.pairs.size());
   if (opts.max_pairs > 0 && res.filtered > opts.max_pairs) {

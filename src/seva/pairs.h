@@ -36,6 +36,9 @@ struct ViewStats {
 struct PairOptions {
   std::vector<std::string> views;  // negatives to use (view names); empty = every view in the file
   int64_t max_pairs = 0;           // > 0: keep a random subset of this many pairs (order kept)
+  // > 0: drop pairs whose chosen answer the model itself found unlikely (probability of the whole
+  // greedy answer, exp(logprob), below this): a wrong chosen answer teaches the wrong thing.
+  double min_chosen_prob = 0;
   uint64_t seed = 0;
 };
 
@@ -44,6 +47,7 @@ struct PairResult {
   std::vector<ViewStats> per_view;  // in view order
   int64_t items = 0;                // ids with an original answer
   int64_t no_original = 0;          // ids without one (skipped)
+  int64_t low_confidence = 0;       // pairs dropped by min_chosen_prob
   int64_t filtered = 0;             // pairs before --max-pairs
 };
 

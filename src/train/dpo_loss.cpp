@@ -58,4 +58,8 @@ DpoOutput dpo_loss(const torch::Tensor& policy_chosen, const torch::Tensor& poli
   return out;
 }
 
+torch::Tensor chosen_nll(const torch::Tensor& policy_chosen, const torch::Tensor& chosen_tokens) {
+  return (-policy_chosen / chosen_tokens.to(policy_chosen.options()).clamp_min(1)).mean();
+}
+
 }  // namespace seva::train

@@ -15,7 +15,13 @@ struct DpoOptions {
   LossType type = LossType::Sigmoid;
   double beta = 0.1;
   double label_smoothing = 0.0;  // sigmoid and robust
+  // Weight of an NLL term on the chosen answer (mean per token), added to the preference loss
+  // (TRL's rpo_alpha): keeps the chosen answers likely while the margin grows.
+  double nll_weight = 0.0;
 };
+
+// The NLL term: mean over the batch of −policy_chosen / chosen_tokens. (B,) and (B,) → scalar.
+torch::Tensor chosen_nll(const torch::Tensor& policy_chosen, const torch::Tensor& chosen_tokens);
 
 struct DpoOutput {
   torch::Tensor loss;              // scalar, mean over the batch

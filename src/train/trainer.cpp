@@ -240,7 +240,7 @@ int64_t train_dpo(const TrainOptions& o) {
     opt.zero_grad();
     size_t begin = static_cast<size_t>(step * o.batch_size), end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
     double n = static_cast<double>(end - begin);
-    double loss_sum = 0, rc = 0, rr = 0, acc = 0, lpc = 0, lpr = 0;
+    double loss_sum = 0, rc = 0, rr = 0, acc = 0, lpc = 0, lpr = 0, nll_sum = 0;
     int64_t micro = 0;
     for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size), ++micro) {
       if (!dist::mine(static_cast<size_t>(micro))) continue;  // data parallel: micro-batch k on rank k % world
@@ -262,6 +262,13 @@ int64_t train_dpo(const TrainOptions& o) {
         pr.push_back(t.narrow(0, 1, t.size(0) - 1));
       }
       auto out = dpo_loss(torch::stack(pc), torch::stack(pr), torch::stack(ref_c), torch::stack(ref_r), o.loss);
+      if (o.loss.nll_weight > 0) {
+        std::vector<double> tokens;
+        for (const auto& e : ex) tokens.push_back(static_cast<double>(e.answers[0].size()));
+        auto nll = chosen_nll(torch::stack(pc), torch::tensor(tokens, torch::kFloat64));
+        nll_sum += nll.item<double>() * static_cast<double>(ex.size());
+        out.loss = out.loss + o.loss.nll_weight * nll;
+      }
       double k = static_cast<double>(ex.size());
       double lv = out.loss.item<double>();
       if (!std::isfinite(lv))
@@ -278,10 +285,10 @@ int64_t train_dpo(const TrainOptions& o) {
     // The sum over ranks of their micro-batches' gradients is the one-process gradient.
     dist::all_reduce_grads(params);
     if (dist::active()) {
-      auto sums = torch::tensor({loss_sum, rc, rr, acc, lpc, lpr}, torch::kFloat64);
+      auto sums = torch::tensor({loss_sum, rc, rr, acc, lpc, lpr, nll_sum}, torch::kFloat64);
       dist::all_reduce_sum({sums});
       auto v = sums.accessor<double, 1>();
-      loss_sum = v[0], rc = v[1], rr = v[2], acc = v[3], lpc = v[4], lpr = v[5];
+      loss_sum = v[0], rc = v[1], rr = v[2], acc = v[3], lpc = v[4], lpr = v[5], nll_sum = v[6];
     }
     torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
     opt.step();
@@ -290,6 +297,7 @@ int64_t train_dpo(const TrainOptions& o) {
                           {"rewards/rejected", rr / n}, {"rewards/margins", (rc - rr) / n}, {"rewards/accuracies", acc / n},
                           {"logps/chosen", lpc / n},   {"logps/rejected", lpr / n},    {"lr", lr},
                           {"pairs_per_s", n * 1.0 / std::max(1e-9, secs)}};
+    if (o.loss.nll_weight > 0) row["nll/chosen"] = nll_sum / n;
     t0 = std::chrono::steady_clock::now();
     if (metrics) metrics->write(row);
     if (!quiet)

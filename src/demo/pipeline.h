@@ -1,0 +1,55 @@
+// `seva demo`: the whole SeVa method on the embedded synthetic world, as a chain of the real
+// commands, into one run directory, ending with a report.
+//
+//   world ─► (tokenizer ─► base SFT, with --from-scratch) ─► eval base
+//         ─► sample pool ─► generate (original + diffusion views) ─► pair ─► DPO+LoRA ─► eval seva
+//         ─► report.md, summary.json, charts
+//
+// Each phase leaves its files in RUN_DIR in their real formats and is skipped when they are
+// already there, so a demo stopped half-way continues where it was.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seva::demo {
+
+// The SeVa part of a run: what `seva generate`, `pair` and `train` are given.
+struct SevaSettings {
+  std::string aug = "diffusion:500";  // augmentation(s) of the rejected view(s), '|'-separated for several
+  std::string loss = "sigmoid";
+  double lr = 1e-4;
+  double beta = 0.1;
+  double nll = 0.0;                   // NLL weight on the chosen answer
+  double min_chosen_prob = 0.0;       // seva pair --min-chosen-prob
+  int64_t epochs = 2;
+  int64_t batch_size = 16;
+  int64_t lora_r = 8;
+  double lora_alpha = 16;
+  double pool_fraction = 1.0;         // share of the pool's questions used (the `scale` study)
+  std::string mode = "seva";          // seva | sft-labels (continued SFT on true labels) | sft-chosen
+};
+
+struct DemoOptions {
+  std::string seva;           // the seva executable the phases run
+  std::string out = "runs/demo";
+  std::string base;           // base checkpoint; empty = the shipped one (or trained, --from-scratch)
+  bool from_scratch = false;  // train the tokenizer and the base with seva init + two seva sft stages
+  bool quick = false;         // a ~10x smaller world and run, for smoke tests
+  uint64_t seed = 0;
+  int threads = 0;            // 0 = every core
+  std::string study;          // aug | noise | scale | sft | multi; empty = one SeVa run
+  int64_t seeds = 3;          // seeds per study setting
+  SevaSettings seva_settings;
+  bool echo = true;           // pass the commands' progress through to stderr
+  bool base_only = false;     // stop after evaluating the base (how the shipped base was made)
+};
+
+// Where the shipped base checkpoint is looked for (the source tree's assets/tiny-world-base).
+std::string shipped_base_dir();
+
+// Runs the demo (or the study) and writes RUN_DIR/report.md and RUN_DIR/summary.json.
+// Throws naming the phase and command that failed; finished phases stay on disk.
+void run_demo(const DemoOptions& opts);
+
+}  // namespace seva::demo

@@ -1,0 +1,90 @@
+// The embedded default: `seva demo --quick` end to end, and the report's pieces.
+#include <gtest/gtest.h>
+
+#include "demo/line_chart.h"
+#include "demo/process.h"
+#include "demo/report.h"
+#include "io/files.h"
+#include "test_helpers.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+using namespace seva;
+
+TEST(Demo, FamilyAccuracyReadsEvalMetrics) {
+  nlohmann::ordered_json m = {
+      {"pope", {{"overall", {{"accuracy", 0.8}, {"f1", 0.7}}}}},
+      {"mmbench", {{"overall", {{"accuracy", 0.4}}}}},
+      {"vqa", {{"color", {{"accuracy", 0.9}}}, {"count", {{"accuracy", 0.5}}}, {"overall", {{"accuracy", 0.7}}}}}};
+  auto f = demo::family_accuracy(m);
+  EXPECT_DOUBLE_EQ(f["color"].get<double>(), 0.9);
+  EXPECT_DOUBLE_EQ(f["count"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(f["exist"].get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(f["choice"].get<double>(), 0.4);
+  EXPECT_NEAR(f["overall"].get<double>(), (0.9 + 0.5 + 0.8 + 0.4) / 4, 1e-12);
+  EXPECT_FALSE(f.contains("vqa"));
+}
+
+TEST(Demo, LineChartPlotsEveryFinitePoint) {
+  std::string svg = demo::line_chart_svg("loss", "step", {{"loss", {1, 2, 3, 4}, {0.69, 0.6, NAN, 0.4}}});
+  EXPECT_NE(svg.find("<svg"), std::string::npos);
+  EXPECT_NE(svg.find(">loss</text>"), std::string::npos);
+  // Two segments: the NaN breaks the line (M, L, then M again).
+  const size_t from = svg.find("<path d=\"") + 9;
+  const std::string d = svg.substr(from, svg.find('"', from) - from);
+  size_t moves = std::count(d.begin(), d.end(), 'M');
+  EXPECT_EQ(std::count(d.begin(), d.end(), 'L'), 1);
+  EXPECT_EQ(moves, 2u);
+}
+
+TEST(Demo, CommandLineQuotesWhatTheShellWouldSplit) {
+  EXPECT_EQ(demo::command_line({"seva", "eval", "--out", "a b", "it's"}), "seva eval --out 'a b' 'it'\\''s'");
+}
+
+TEST(Demo, FailingCommandIsReportedWithItsLog) {
+  const std::string dir = test::temp_dir("demo_fail");
+  try {
+    demo::run_command({"/bin/sh", "-c", "echo oops >&2; exit 3"}, dir + "/log.txt", false);
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("exited with status 3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("oops"), std::string::npos) << msg;
+  }
+}
+
+// `seva demo --quick` end to end on the shipped base: every phase runs, the report names each,
+// summary.json holds base and SeVa metrics as `seva eval` writes them, and the base answers every
+// question family above chance (colour 1/4, count 1/4, position 1/4, existence 1/2, multiple
+// choice 1/4, digits 1/10).
+TEST(Demo, QuickRunsEndToEndAndReportsEveryPhase) {
+  const std::string dir = test::temp_dir("demo_quick");
+  auto r = test::run_seva("demo --quick --threads 2 --out " + test::shell_quote(dir + "/run"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  const std::string report = io::read_file(dir + "/run/report.md");
+  for (const char* phase : {"synthetic world", "evaluate the base", "grounding gate", "sample questions",
+                            "answer original and augmented views", "pair differing answers", "DPO with LoRA",
+                            "evaluate the aligned model"})
+    EXPECT_NE(report.find(phase), std::string::npos) << "report.md does not name phase: " << phase;
+  auto summary = io::read_json(dir + "/run/summary.json");
+  for (const char* side : {"base", "seva"}) {
+    ASSERT_TRUE(summary.contains(side)) << side;
+    const auto& m = summary[side];
+    double f1 = m.at("pope").at("overall").at("f1").get<double>();
+    double acc = m.at("mmbench").at("overall").at("accuracy").get<double>();
+    EXPECT_GT(f1, 0.0) << side;
+    EXPECT_LE(f1, 1.0) << side;
+    EXPECT_GT(acc, 0.0) << side;
+    EXPECT_LE(acc, 1.0) << side;
+  }
+  const std::map<std::string, double> chance = {{"color", 0.25}, {"count", 0.25}, {"position", 0.25},
+                                                {"exist", 0.5},  {"choice", 0.25}, {"text", 0.1}};
+  const auto& fam = summary.at("base_families");
+  for (const auto& [family, p] : chance) {
+    ASSERT_TRUE(fam.contains(family)) << family << " missing from base_families: " << fam.dump();
+    EXPECT_GT(fam[family].get<double>(), p + 0.05) << family;
+  }
+  EXPECT_GT(summary.at("pairs").at("pairs").get<int64_t>(), 0) << summary.at("pairs").dump();
+}
