@@ -12,12 +12,12 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Until the embedded default (a synthetic world + a tiny LLaVA trained by seva) exists, the
-# main job shows the model path end to end on a tiny llava-hf checkpoint made by transformers.
+# The main job: the whole SeVa method on the embedded synthetic world with the shipped tiny base
+# (world -> eval base -> sample -> generate with diffusion noise -> pair -> DPO+LoRA -> eval -> report).
+DEMO_OUT ?= runs/demo
 demo: build
-	$(BUILD)/seva info --model $(MODEL)
-	$(BUILD)/seva chat --model $(MODEL) --image tests/data/llava-tiny-a/images/img0_97x61.png \
-	  --question "What is shown?" --max-new-tokens 20 --json
+	$(BUILD)/seva demo --out $(DEMO_OUT)
+	@echo "report: $(DEMO_OUT)/report.md"
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
