@@ -165,6 +165,9 @@ TEST(SynthRender, AKnownSceneHasItsColoursAtTheObjectCentres) {
     digit_origin(s, i, &ox, &oy);
     EXPECT_GE(oy, kTextTop);
     EXPECT_LE(oy + kDigitHeight, kImageSize);
+    // Inside one 8×8 patch, so a patch-8 ViT sees each digit whole.
+    EXPECT_EQ(ox / 8, (ox + kDigitWidth - 1) / 8) << "digit " << i << " at x " << ox;
+    EXPECT_EQ(oy / 8, (oy + kDigitHeight - 1) / 8) << "digit " << i << " at y " << oy;
     for (int r = 0; r < kDigitHeight; ++r)
       for (int c = 0; c < kDigitWidth; ++c) {
         const uint8_t v = img.pixel(ox + c, oy + r)[0];
