@@ -21,7 +21,10 @@ struct SevaSettings {
   double lr = 1e-4;
   double beta = 0.1;
   double nll = 0.0;                   // NLL weight on the chosen answer
-  double min_chosen_prob = 0.0;       // seva pair --min-chosen-prob
+  // seva pair --min-chosen-prob: on the shipped base, keeping every differing pair taught the
+  // model to say "yes" (POPE yes-ratio 41% -> 93%) and cost 22 points of counting; at 0.6 the
+  // kept chosen answers are 91% right instead of 38%.
+  double min_chosen_prob = 0.6;
   int64_t epochs = 2;
   int64_t batch_size = 16;
   int64_t lora_r = 8;
