@@ -123,7 +123,10 @@ MeanStd mean_std(const std::vector<double>& v) {
 std::string pm(const MeanStd& m) {
   if (m.n == 0) return "–";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%+.1f ± %.1f", 100 * m.mean, 100 * m.std);
+  if (m.n == 1)  // one seed: no spread to show
+    std::snprintf(buf, sizeof buf, "%+.1f", 100 * m.mean);
+  else
+    std::snprintf(buf, sizeof buf, "%+.1f ± %.1f", 100 * m.mean, 100 * m.std);
   return buf;
 }
 
@@ -366,7 +369,10 @@ void write_report(const ReportInput& in) {
       }
       MeanStd k = mean_std(kept), cr = mean_std(right), mg = mean_std(margin), df1 = mean_std(f1), dm = mean_std(mmb);
       char mbuf[64];
-      std::snprintf(mbuf, sizeof mbuf, "%.3f ± %.3f", mg.mean, mg.std);
+      if (mg.n == 1)
+        std::snprintf(mbuf, sizeof mbuf, "%.3f", mg.mean);
+      else
+        std::snprintf(mbuf, sizeof mbuf, "%.3f ± %.3f", mg.mean, mg.std);
       md << "| " << s << " | " << rows.size() << " | " << pct(k.mean) << " | " << pct(cr.mean) << " | "
          << (mg.n ? mbuf : "–") << " | " << pm(df1) << " | " << pm(dm) << " |";
       json entry = {{"seeds", rows.size()}, {"kept_fraction", k.mean}, {"chosen_right", cr.mean},
