@@ -158,31 +158,32 @@ TEST(SynthRender, AKnownSceneHasItsColoursAtTheObjectCentres) {
   // The triangle's apex row is narrow; its base row is wide.
   EXPECT_FALSE(object_covers(s.objects[2], 24 - 4, 16 + 8 + 1 - 6));
   EXPECT_TRUE(object_covers(s.objects[2], 24 - 4, 16 + 8 + 1 + 6));
-  // Digits: dark ink where the font has ink, light paper elsewhere in the strip.
+  // Digits: the font at 2×, dark ink where the font has ink, the background's grey elsewhere.
   int inked = 0, paper = 0, font_ink = 0;
+  const int w = kDigitWidth * kDigitScale, h = kDigitHeight * kDigitScale;
   for (int i = 0; i < 3; ++i) {
     int ox, oy;
     digit_origin(s, i, &ox, &oy);
     EXPECT_GE(oy, kTextTop);
-    EXPECT_LE(oy + kDigitHeight, kImageSize);
-    // Inside one 8×8 patch, so a patch-8 ViT sees each digit whole.
-    EXPECT_EQ(ox / 8, (ox + kDigitWidth - 1) / 8) << "digit " << i << " at x " << ox;
-    EXPECT_EQ(oy / 8, (oy + kDigitHeight - 1) / 8) << "digit " << i << " at y " << oy;
-    for (int r = 0; r < kDigitHeight; ++r)
-      for (int c = 0; c < kDigitWidth; ++c) {
+    EXPECT_LE(oy + h, kImageSize);
+    // Inside its own 16-px slot: three digits fill the 48-px strip without touching.
+    EXPECT_GE(ox, kDigitSlot * i) << "digit " << i;
+    EXPECT_LE(ox + w, kDigitSlot * (i + 1)) << "digit " << i;
+    for (int r = 0; r < h; ++r)
+      for (int c = 0; c < w; ++c) {
         const uint8_t v = img.pixel(ox + c, oy + r)[0];
-        if (digit_ink(s.digits[i], c, r)) {
+        if (digit_ink(s.digits[i], c / kDigitScale, r / kDigitScale)) {
           inked += v < 60;
           ++font_ink;
         } else {
-          paper += v > 190;
+          paper += std::abs(int(v) - kBackgroundGrey) < 16;
         }
       }
   }
   EXPECT_EQ(inked, font_ink);
-  EXPECT_GT(font_ink, 30);
+  EXPECT_GT(font_ink, 4 * 30);
   for (int r = 0; r < kDigitHeight; ++r) EXPECT_TRUE(digit_ink('1', 2, r)) << r;  // the stem of a 1
-  EXPECT_GT(paper, 40);
+  EXPECT_GT(paper, 4 * 40);
 }
 
 TEST(SynthRender, OccluderBarsHideAPartButNotTheCentre) {

@@ -169,6 +169,10 @@ TEST(Trainer, CosineScheduleWithWarmup) {
   EXPECT_DOUBLE_EQ(train::cosine_lr(1.0, 3, 100, 3), 1.0);
   EXPECT_NEAR(train::cosine_lr(1.0, 3 + 97 / 2.0, 100, 3), 0.5, 0.02);
   EXPECT_NEAR(train::cosine_lr(2.0, 100, 100, 3), 0.0, 1e-12);
+  // With a floor: the same curve squeezed into [0.1, 1] × lr after warm-up.
+  EXPECT_DOUBLE_EQ(train::cosine_lr(1.0, 1, 100, 4, 0.1), 0.25);
+  EXPECT_NEAR(train::cosine_lr(2.0, 100, 100, 3, 0.1), 0.2, 1e-12);
+  EXPECT_NEAR(train::cosine_lr(1.0, 3 + 97 / 2.0, 100, 3, 0.1), 0.55, 0.02);
 }
 
 TEST(Trainer, ResumeEqualsUninterrupted) {

@@ -35,6 +35,8 @@ Action register_init(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--vocab-size", o->model.vocab_size, "sentencepiece pieces at most")->capture_default_str();
   cmd->add_option("--seed", o->model.seed, "seed of the weight initialisation")->capture_default_str();
+  cmd->add_option("--system-prompt", o->model.system_prompt,
+                  "text before the first USER: of every prompt, kept in seva.json (default none, as llava-hf's chat format)");
   return [o] { return run_init(*o); };
 }
 

@@ -21,7 +21,7 @@ int run_merge(const MergeOptions& o) {
   model::save_llava(*m, o.out);
   // The tokenizer and image processor are the base model's.
   for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                        "preprocessor_config.json", "generation_config.json"}) {
+                        "preprocessor_config.json", "generation_config.json", "seva.json"}) {
     auto src = io::join_path(o.model, f);
     if (io::file_exists(src)) io::write_file_atomic(io::join_path(o.out, f), io::read_file(src));
   }

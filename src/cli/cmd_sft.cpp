@@ -21,6 +21,9 @@ Action register_sft(CLI::App& app) {
   cmd->add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "AdamW weight decay")->capture_default_str();
   cmd->add_option("--warmup-ratio", o->warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();
+  cmd->add_option("--warmup-steps", o->warmup_steps, "linear warm-up steps (overrides --warmup-ratio)");
+  cmd->add_option("--min-lr-ratio", o->min_lr_ratio, "the cosine decays to this share of --lr")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--adam-beta2", o->adam_beta2, "AdamW beta2")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--max-grad-norm", o->max_grad_norm, "gradient-norm clip")->capture_default_str();
   cmd->add_option("--batch-size", o->batch_size, "global batch: entries per optimizer step")->capture_default_str();
   cmd->add_option("--micro-batch-size", o->micro_batch_size, "entries per forward/backward (accumulated)")->capture_default_str();

@@ -110,11 +110,12 @@ class Runner {
 struct Sizes {
   int64_t train_images, pool_images, bench_images;
   int64_t sft1_steps, sft2_steps;  // from scratch only; 0 = one epoch
+  int64_t warmup_steps;             // of the first two stages
   int64_t eval_batch = 64;
 };
 Sizes sizes_for(const DemoOptions& o) {
-  if (o.quick) return {3000, 400, 300, 40, 60};
-  return {30000, 3000, 3000, 300, 0};
+  if (o.quick) return {3000, 400, 300, 40, 60, 10};
+  return {30000, 3000, 3000, 0, 0, 100};
 }
 
 std::vector<std::string> eval_args(const std::string& world, const std::string& model, const std::string& adapter,
@@ -312,25 +313,28 @@ void run_demo(const DemoOptions& o) {
     r.phase("init", "tokenizer and random base",
             {r.seva({"init", "--corpus", io::join_path(world, "corpus.txt"), "--out", init, "--seed", std::to_string(o.seed)})});
     const std::string sft1 = io::join_path(o.out, "base-sft1"), sft2 = io::join_path(o.out, "base-sft2");
+    // The prototype's optimiser (../shared notes): AdamW betas (0.9, 0.98), weight decay 0.01 on
+    // weight matrices only, warm-up then cosine to 0.1x.
     auto sft = [&](const std::string& model, const std::string& data, const std::string& out, int64_t steps,
-                   const std::string& lr, const std::string& warmup) {
+                   const std::string& lr, const std::string& warmup_steps) {
       return r.seva({"sft", "--model", model, "--data", io::join_path(world, data), "--images",
                      io::join_path(world, "images"), "--out", out, "--train", "vision,projector,language", "--lr", lr,
-                     "--weight-decay", "0.01", "--warmup-ratio", warmup, "--batch-size", "64", "--micro-batch-size", "64",
-                     "--max-steps", std::to_string(steps > 0 ? steps : -1), "--seed", std::to_string(o.seed)});
+                     "--weight-decay", "0.01", "--adam-beta2", "0.98", "--warmup-steps", warmup_steps,
+                     "--min-lr-ratio", "0.1", "--batch-size", "64", "--micro-batch-size", "64", "--max-steps",
+                     std::to_string(steps > 0 ? steps : -1), "--seed", std::to_string(o.seed)});
     };
-    r.phase("sft1", "base SFT stage 1 (captions)", {sft(init, "sft_stage1.json", sft1, sz.sft1_steps, "2e-3", "0.08")});
+    r.phase("sft1", "base SFT stage 1 (captions)", {sft(init, "sft_stage1.json", sft1, sz.sft1_steps, "2e-3", std::to_string(sz.warmup_steps))});
     r.phase("sft2", "base SFT stage 2 (questions)",
-            {sft(io::join_path(sft1, "model"), "sft_stage2.json", sft2, sz.sft2_steps, "2e-3", "0.08")});
+            {sft(io::join_path(sft1, "model"), "sft_stage2.json", sft2, sz.sft2_steps, "2e-3", std::to_string(sz.warmup_steps))});
     std::string last = sft2;
     if (!o.quick) {
       // Two more stages at half the rate: after the first two the base could tell colours,
       // counts and the layout but not yet shapes, so one more pass of captions, then questions.
       const std::string sft3 = io::join_path(o.out, "base-sft3"), sft4 = io::join_path(o.out, "base-sft4");
       r.phase("sft3", "base SFT stage 3 (captions again)",
-              {sft(io::join_path(sft2, "model"), "sft_stage1.json", sft3, 0, "1e-3", "0.03")});
+              {sft(io::join_path(sft2, "model"), "sft_stage1.json", sft3, 0, "1e-3", "15")});
       r.phase("sft4", "base SFT stage 4 (questions again)",
-              {sft(io::join_path(sft3, "model"), "sft_stage2.json", sft4, 0, "1e-3", "0.03")});
+              {sft(io::join_path(sft3, "model"), "sft_stage2.json", sft4, 0, "1e-3", "15")});
       last = sft4;
     }
     base = io::join_path(last, "model");

@@ -48,6 +48,7 @@ Vlm Vlm::load(const ModelOptions& opts) {
   v.model = model::load_llava(opts.model_dir, lo);
   if (!opts.adapter_dir.empty()) model::load_adapter(*v.model, opts.adapter_dir);
   v.tokenizer = text::Tokenizer::load(opts.model_dir);
+  text::set_system_prompt(text::read_system_prompt(opts.model_dir));
   auto pp = io::join_path(opts.model_dir, "preprocessor_config.json");
   if (io::file_exists(pp)) {
     v.preprocess = image::PreprocessConfig::from_file(pp);

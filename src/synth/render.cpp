@@ -74,14 +74,16 @@ bool digit_ink(char d, int col, int row) {
   return (kFont[d - '0'][row] >> (kDigitWidth - 1 - col)) & 1;
 }
 
-// Each digit lies inside one 8×8 ViT patch (kDigitSlot = the patch side): the slots start on the
-// patch grid and the jitter stays inside the slot. Digits straddling patch rows and columns (the
-// first version, centred in the strip) were not learnt by the tiny base in 1400 steps.
+// Each digit is the 5×7 font at 2× (10×14 px) in a 16-px slot, centred in the strip with ±1 px
+// of jitter. The tiny base learnt neither 1× digits straddling patches (world v1) nor 1× digits
+// inside one 8×8 patch on light paper (v2); on the background's grey it learns the digit count
+// at once and single digits within ~150 steps.
 void digit_origin(const Scene& s, int i, int* x, int* y) {
   const int n = static_cast<int>(s.digits.size());
-  const int start = (kImageSize - kDigitSlot * n) / 2 / kDigitSlot * kDigitSlot;
-  *x = start + kDigitSlot * i + (kDigitSlot - kDigitWidth) / 2 + s.digit_dx[i];      // slot + 0..2
-  *y = kTextTop + (kDigitSlot - kDigitHeight) / 2 + (s.digit_dy[i] > 0 ? 1 : 0);     // patch row + 0..1
+  const int start = (kImageSize - kDigitSlot * n) / 2;
+  const int w = kDigitWidth * kDigitScale, h = kDigitHeight * kDigitScale;
+  *x = start + kDigitSlot * i + (kDigitSlot - w) / 2 + s.digit_dx[i];            // slot + 2..4
+  *y = kTextTop + (kImageSize - kTextTop - h) / 2 + (s.digit_dy[i] > 0 ? 1 : 0);  // strip + 1..2
 }
 
 image::Image render_scene(const Scene& s) {
@@ -122,8 +124,8 @@ image::Image render_scene(const Scene& s) {
           uint8_t* p = img.pixel(x, y);
           p[0] = p[1] = p[2] = kBarGrey;
         }
-  // The text strip: light paper, dark (or, for hard cases, mid-grey) digits.
-  const int paper = 215, ink = s.text_low_contrast ? 150 : 40;
+  // The text strip: the background's grey with noise, dark (or, for hard cases, dim) digits.
+  const int paper = kBackgroundGrey, ink = s.text_low_contrast ? 80 : 24;
   for (int y = kTextTop; y < kImageSize; ++y)
     for (int x = 0; x < kImageSize; ++x) {
       uint8_t* p = img.pixel(x, y);
@@ -132,9 +134,9 @@ image::Image render_scene(const Scene& s) {
   for (int i = 0; i < static_cast<int>(s.digits.size()); ++i) {
     int ox, oy;
     digit_origin(s, i, &ox, &oy);
-    for (int r = 0; r < kDigitHeight; ++r)
-      for (int c = 0; c < kDigitWidth; ++c)
-        if (digit_ink(s.digits[i], c, r)) {
+    for (int r = 0; r < kDigitHeight * kDigitScale; ++r)
+      for (int c = 0; c < kDigitWidth * kDigitScale; ++c)
+        if (digit_ink(s.digits[i], c / kDigitScale, r / kDigitScale)) {
           uint8_t* p = img.pixel(ox + c, oy + r);
           p[0] = p[1] = p[2] = clamp8(ink + static_cast<int>(rng.randint(-6, 7)));
         }

@@ -14,7 +14,7 @@ extern const std::array<std::array<uint8_t, 3>, kColors> kColorRgb;
 constexpr int kBackgroundGrey = 128;
 constexpr double kLowContrastMix = 0.6;  // fraction of grey in a low-contrast object's colour
 constexpr int kBarGrey = 72;
-constexpr int kDigitWidth = 5, kDigitHeight = 7, kDigitSlot = 8;
+constexpr int kDigitWidth = 5, kDigitHeight = 7, kDigitScale = 2, kDigitSlot = 16;
 
 // Whether pixel (x, y) lies inside the object's shape (ignoring bars).
 bool object_covers(const Object& o, int x, int y);

@@ -35,7 +35,7 @@ extern const char* const kMmbenchFile;     // mmbench.tsv
 extern const char* const kVqaFile;         // vqa.jsonl
 extern const char* const kCorpusFile;      // corpus.txt
 extern const char* const kImagesDir;       // images (train/, pool/, bench/ below it)
-constexpr int kGeneratorVersion = 2;  // 2: digits aligned to the ViT's 8-px patches
+constexpr int kGeneratorVersion = 3;  // 2: digits aligned to 8-px patches; 3: 2x digits on grey
 
 // "train/train_000123.png": an image's path relative to DIR/images.
 std::string image_rel_path(const std::string& split, int64_t index);

@@ -94,6 +94,8 @@ int64_t create_model(const NewModelOptions& o) {
               {"image_std", {o.image_std, o.image_std, o.image_std}}, {"processor_class", "LlavaProcessor"},
               {"resample", 3}, {"rescale_factor", 1.0 / 255.0}, {"size", {{"shortest_edge", s}}}});
 
+  write_json(io::join_path(o.out, "seva.json"), {{"system_prompt", o.system_prompt}});
+
   model::LlavaForConditionalGeneration m(cfg);
   model::init_weights(*m, o.seed);
   model::save_llava(*m, o.out);

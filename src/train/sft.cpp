@@ -157,14 +157,14 @@ std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped)
 }
 
 std::string sft_conversation_text(const SftExample& ex) {
-  std::string s = std::string(text::kLlavaV1System) + " ";
+  std::string s = text::conversation_prefix();
   for (const auto& [q, a] : ex.turns) s += "USER: " + q + " ASSISTANT: " + a + "</s>";
   return s;
 }
 
 SftTokens tokenize_dialogue(const text::Tokenizer& tok, const SftExample& ex) {
   SftTokens out;
-  std::string text = std::string(text::kLlavaV1System) + " ";
+  std::string text = text::conversation_prefix();
   std::vector<std::pair<std::string, std::string>> spans;  // (text before answer, text through its </s>)
   for (const auto& [q, a] : ex.turns) {
     text += "USER: " + q + " ASSISTANT:";
@@ -277,7 +277,30 @@ int64_t train_sft(const SftOptions& o) {
     for (auto& item : m.named_parameters(true))
       for (auto& [p, master] : masters)
         if (p.is_same(item.value())) master_by_name[item.key()] = master;
-  torch::optim::AdamW opt(opt_params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, 0.999}).eps(1e-8));
+  // Two parameter groups: weight matrices decay; biases, norms and embedding tables do not.
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& item : m.named_parameters(true)) {
+    const auto& p = item.value();
+    if (!p.requires_grad()) continue;
+    torch::Tensor target = p;
+    for (auto& [model_p, master] : masters)
+      if (model_p.is_same(p)) target = master;
+    const std::string& name = item.key();
+    const bool table = name.find("embed_tokens") != std::string::npos ||
+                       name.find("position_embedding") != std::string::npos ||
+                       name.find("class_embedding") != std::string::npos;
+    (p.dim() >= 2 && !table ? decay : no_decay).push_back(target);
+  }
+  if (decay.size() + no_decay.size() != opt_params.size())
+    throw std::runtime_error("seva sft: internal error: trainable parameters not all named");
+  auto adam = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(o.lr).weight_decay(wd).betas({0.9, o.adam_beta2}).eps(1e-8));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!decay.empty()) groups.emplace_back(decay, adam(o.weight_decay));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, adam(0.0));
+  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, o.adam_beta2}).eps(1e-8));
 
   // Features are cached (computed once per image) only when nothing before the language model
   // trains and the data set is small; otherwise they are computed each step.
@@ -315,12 +338,12 @@ int64_t train_sft(const SftOptions& o) {
     order.insert(order.end(), ep.begin(), ep.end());
   }
   const int64_t total_steps = static_cast<int64_t>((order.size() + o.batch_size - 1) / o.batch_size);
-  const int64_t warmup = static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps));
+  const int64_t warmup = o.warmup_steps >= 0 ? o.warmup_steps : static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps));
   const int64_t last_step = o.max_steps > 0 ? std::min(o.max_steps, total_steps) : total_steps;
 
   auto copy_processor_files = [&](const std::string& dir) {
     for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                          "preprocessor_config.json", "generation_config.json", "tokenizer.json", "chat_template.json",
+                          "preprocessor_config.json", "generation_config.json", "tokenizer.json", "chat_template.json", "seva.json",
                           "processor_config.json"}) {
       auto src = io::join_path(o.model.model_dir, f);
       if (io::file_exists(src)) io::write_file_atomic(io::join_path(dir, f), io::read_file(src));
@@ -374,7 +397,7 @@ int64_t train_sft(const SftOptions& o) {
   }
   auto t0 = std::chrono::steady_clock::now();
   for (; step < last_step; ++step) {
-    double lr = cosine_lr(o.lr, step, total_steps, warmup);
+    double lr = cosine_lr(o.lr, step, total_steps, warmup, o.min_lr_ratio);
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     opt.zero_grad();
     for (auto& p : params) p.mutable_grad() = torch::Tensor();

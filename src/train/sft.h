@@ -56,6 +56,11 @@ struct SftOptions {
   double lr = 2e-5;
   double weight_decay = 0.0;
   double warmup_ratio = 0.03;
+  int64_t warmup_steps = -1;         // when >= 0, overrides warmup_ratio
+  double min_lr_ratio = 0.0;         // the cosine decays to this share of lr
+  double adam_beta2 = 0.999;
+  // Weight decay applies to weight matrices only, never to biases, norms or embedding tables
+  // (transformers' Trainer leaves biases and norms out; embeddings are lookup tables, not maps).
   double max_grad_norm = 1.0;
   int64_t batch_size = 128;          // examples per optimizer step
   int64_t micro_batch_size = 4;      // examples per forward/backward

@@ -70,10 +70,11 @@ void keep_metrics_until(const std::string& path, int64_t step) {
   io::write_file_atomic(path, kept);
 }
 
-double cosine_lr(double base_lr, int64_t step, int64_t total, int64_t warmup) {
+double cosine_lr(double base_lr, int64_t step, int64_t total, int64_t warmup, double min_ratio) {
   if (step < warmup) return base_lr * static_cast<double>(step) / std::max<int64_t>(1, warmup);
   double progress = static_cast<double>(step - warmup) / std::max<int64_t>(1, total - warmup);
-  return base_lr * std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * progress)));
+  double cosine = std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * progress)));
+  return base_lr * (min_ratio + (1.0 - min_ratio) * cosine);
 }
 
 int64_t train_dpo(const TrainOptions& o) {

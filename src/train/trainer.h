@@ -56,7 +56,8 @@ generate::ModelOptions training_model_options(const generate::ModelOptions& mode
 // a resumed run drops what the killed one logged after its last checkpoint.
 void keep_metrics_until(const std::string& path, int64_t step);
 
-// Cosine schedule with linear warm-up (transformers' get_cosine_schedule_with_warmup).
-double cosine_lr(double base_lr, int64_t step, int64_t total_steps, int64_t warmup_steps);
+// Cosine schedule with linear warm-up (transformers' get_cosine_schedule_with_warmup), decaying
+// to min_ratio × base_lr instead of 0 when min_ratio > 0 (get_cosine_with_min_lr_schedule_with_warmup).
+double cosine_lr(double base_lr, int64_t step, int64_t total_steps, int64_t warmup_steps, double min_ratio = 0.0);
 
 }  // namespace seva::train
