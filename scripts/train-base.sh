@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# How the shipped base checkpoint (assets/tiny-world-base) was made, on a 2-core CPU (~40 min):
-# `seva demo --from-scratch --base-only` with seed 0 — the world, a SentencePiece tokenizer and a
-# random tiny LLaVA (seva init), four SFT stages (captions 300 steps at 2e-3, one epoch of the
-# question families at 2e-3, then one epoch of each again at 1e-3), the base's evaluation and the
-# grounding gate — and the final stage's model copied into assets/.
+# How the shipped base checkpoint (assets/tiny-world-base) was made, on a 2-core CPU (~34 min):
+# `seva demo --from-scratch --base-only` with seed 0 — the world (v3), a SentencePiece tokenizer
+# and a random tiny LLaVA with no system prompt (seva init), four SFT stages (one epoch of
+# captions, then one of the question families, at 2e-3; then one epoch of each again at 1e-3;
+# AdamW betas 0.9/0.98, cosine to 0.1x), the base's evaluation and the grounding gate — and the
+# final stage's model copied into assets/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEVA=${SEVA:-build/seva}
