@@ -94,3 +94,23 @@ TEST(Cli, HelpListsSubcommands) {
   EXPECT_NE(r.out.find("chat"), std::string::npos);
   EXPECT_NE(r.out.find("info"), std::string::npos);
 }
+
+TEST(Cli, BenchTinyWritesHeadlinesAndBothDpoModesAgree) {
+  // `seva bench` is timing, but what it checks is not: our packed DPO step and the official
+  // algorithm must give the same loss, and every headline key must be in the JSON report.
+  std::string dir = seva::test::temp_dir("cli_bench");
+  std::string json_path = dir + "/bench.json";
+  auto r = run_seva("bench --size tiny --threads 2 --json " + json_path);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = seva::io::read_json(json_path);
+  for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup",
+                        "batched_generation_ceiling", "dpo_speedup_vs_official", "multi_negative_speedup",
+                        "loss_max_abs_diff"})
+    ASSERT_TRUE(j.contains(k)) << k << " missing from " << j.dump();
+  EXPECT_LT(j["loss_max_abs_diff"].get<double>(), 1e-5);
+  EXPECT_GT(j["gemm_gflops"].get<double>(), 0.0);
+  // The ceiling is the batch-1 generate time over its vision + prefill part: above 1 as long
+  // as decoding takes any time at all.
+  EXPECT_GT(j["batched_generation_ceiling"].get<double>(), 1.0);
+  EXPECT_NE(r.out.find("DPO ours / official"), std::string::npos) << r.out;
+}

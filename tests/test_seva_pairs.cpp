@@ -80,6 +80,25 @@ TEST(SevaPairs, MinChosenProbDropsUnsureChosenAnswers) {
   EXPECT_EQ(pairs::make_pairs(rows(), o).pairs.size(), 0u);
 }
 
+TEST(SevaPairs, MaxChosenProbDropsAlreadyCertainChosenAnswers) {
+  // The same pairs: a's chosen answer has probability 0.22, c's 0.61.
+  pairs::PairOptions o;
+  o.max_chosen_prob = 0.5;
+  auto res = pairs::make_pairs(rows(), o);
+  ASSERT_EQ(res.pairs.size(), 1u);
+  EXPECT_EQ(res.pairs[0].id, "a");
+  EXPECT_EQ(res.high_confidence, 1);
+  EXPECT_EQ(res.low_confidence, 0);
+  // With a floor too, only the band [0.3, 0.7] is kept: c.
+  o.min_chosen_prob = 0.3;
+  o.max_chosen_prob = 0.7;
+  res = pairs::make_pairs(rows(), o);
+  ASSERT_EQ(res.pairs.size(), 1u);
+  EXPECT_EQ(res.pairs[0].id, "c");
+  EXPECT_EQ(res.low_confidence, 1);
+  EXPECT_EQ(res.high_confidence, 0);
+}
+
 TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
   std::vector<AnswerRow> r;
   for (int i = 0; i < 50; ++i) {

@@ -375,7 +375,7 @@ int run_bench(const BenchOptions& o) {
               "/ time / the best GEMM rate above (%.1f GFLOP/s). Total %.1f s.\n",
               ctx.peak_gflops, total);
   std::printf("headline:");
-  for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup",
+  for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup", "batched_generation_ceiling",
                         "dpo_speedup_vs_official", "multi_negative_speedup", "loss_max_abs_diff"})
     if (js.contains(k)) std::printf(" %s=%s", k, js[k].dump().c_str());
   std::printf("\n");

@@ -17,7 +17,7 @@ Action register_demo(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the world and of the SeVa run")->capture_default_str();
   cmd->add_option("--base", o->base, "base llava-hf checkpoint (default: the shipped tiny-world base)");
   cmd->add_flag("--from-scratch", o->from_scratch,
-                "train the tokenizer and the base here (seva init + two seva sft stages) instead of using the shipped one");
+                "train the tokenizer and the base here (seva init + five seva sft stages, two with --quick) instead of using the shipped one");
   cmd->add_flag("--base-only", o->base_only, "stop after evaluating the base (with --from-scratch: how the shipped base is made)");
   cmd->add_option("--study", o->study,
                   "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi");
@@ -32,6 +32,9 @@ Action register_demo(CLI::App& app) {
   cmd->add_option("--nll", s.nll, "weight of an NLL term on the chosen answer")->capture_default_str();
   cmd->add_option("--min-chosen-prob", s.min_chosen_prob,
                   "drop pairs whose chosen answer has probability below P (seva pair)")->capture_default_str();
+  cmd->add_option("--max-chosen-prob", s.max_chosen_prob,
+                  "drop pairs whose chosen answer has probability above P: already certain (seva pair; 1 = keep all)")
+      ->capture_default_str();
   cmd->add_option("--epochs", s.epochs, "DPO epochs")->capture_default_str();
   cmd->add_option("--batch-size", s.batch_size, "DPO pairs per step")->capture_default_str();
   cmd->add_option("--lora-r", s.lora_r, "LoRA rank")->capture_default_str();

@@ -31,6 +31,9 @@ int run_pair(const PairCmdOptions& o) {
   if (o.pair.min_chosen_prob > 0)
     std::cerr << "seva pair: " << res.low_confidence << " pairs dropped: chosen answer's probability below "
               << o.pair.min_chosen_prob << "\n";
+  if (o.pair.max_chosen_prob < 1)
+    std::cerr << "seva pair: " << res.high_confidence << " pairs dropped: chosen answer's probability above "
+              << o.pair.max_chosen_prob << "\n";
   std::cerr << "seva pair: " << res.filtered << " pairs kept";
   if (static_cast<int64_t>(res.pairs.size()) != res.filtered) std::cerr << ", " << res.pairs.size() << " after --max-pairs";
   std::cerr << "; wrote " << o.out << " (" << o.format << ")\n";
@@ -56,6 +59,10 @@ Action register_pair(CLI::App& app) {
   cmd->add_option("--seed", o->pair.seed, "random seed for --max-pairs")->capture_default_str();
   cmd->add_option("--min-chosen-prob", o->pair.min_chosen_prob,
                   "drop pairs whose chosen (original-image) answer has probability below P under the model (0 = keep all)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--max-chosen-prob", o->pair.max_chosen_prob,
+                  "drop pairs whose chosen answer has probability above P: the model is already sure of it (1 = keep all)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   return [o] { return run_pair(*o); };

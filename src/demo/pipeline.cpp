@@ -225,7 +225,7 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
   r.phase(dir_rel + "/generate", "answer original and augmented views (" + dir_rel + ")", {r.seva(g)});
   r.phase(dir_rel + "/pair", "pair differing answers (" + dir_rel + ")",
           {r.seva({"pair", "--answers", io::join_path(gen, "answers.jsonl"), "--out", pairs, "--min-chosen-prob",
-                   fmt(s.min_chosen_prob)})});
+                   fmt(s.min_chosen_prob), "--max-chosen-prob", fmt(s.max_chosen_prob)})});
   std::string adapter = io::join_path(train_dir, "adapter");
   if (s.mode == "seva") {
     r.phase(dir_rel + "/train", "DPO with LoRA (" + dir_rel + ")",
@@ -252,7 +252,7 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
           {"settings",
            {{"aug", s.aug}, {"loss", s.loss}, {"lr", s.lr}, {"beta", s.beta}, {"epochs", s.epochs}, {"mode", s.mode},
             {"pool_fraction", s.pool_fraction}, {"lora_r", s.lora_r}, {"nll", s.nll},
-            {"min_chosen_prob", s.min_chosen_prob}}},
+            {"min_chosen_prob", s.min_chosen_prob}, {"max_chosen_prob", s.max_chosen_prob}}},
           {"questions", count_lines(questions)},
           {"pairs", count_lines(pairs)}};
 }
@@ -306,7 +306,7 @@ void run_demo(const DemoOptions& o) {
                    std::to_string(scratch ? sz.train_images : 0), "--pool", std::to_string(sz.pool_images), "--bench",
                    std::to_string(sz.bench_images), "--pool-questions-per-image", "2"})});
 
-  // 2. The base: shipped, given, or trained here (tokenizer + LLaVA's two SFT stages).
+  // 2. The base: shipped, given, or trained here (tokenizer + LLaVA's caption and question SFT stages, five passes; two with --quick).
   std::string base = o.base;
   if (scratch) {
     const std::string init = io::join_path(o.out, "base-init");
@@ -328,14 +328,24 @@ void run_demo(const DemoOptions& o) {
             {sft(io::join_path(sft1, "model"), "sft_stage2.json", sft2, sz.sft2_steps, "2e-3", std::to_string(sz.warmup_steps))});
     std::string last = sft2;
     if (!o.quick) {
-      // Two more stages at half the rate: after the first two the base could tell colours,
-      // counts and the layout but not yet shapes, so one more pass of captions, then questions.
-      const std::string sft3 = io::join_path(o.out, "base-sft3"), sft4 = io::join_path(o.out, "base-sft4");
-      r.phase("sft3", "base SFT stage 3 (captions again)",
-              {sft(io::join_path(sft2, "model"), "sft_stage1.json", sft3, 0, "1e-3", "15")});
-      r.phase("sft4", "base SFT stage 4 (questions again)",
-              {sft(io::join_path(sft3, "model"), "sft_stage2.json", sft4, 0, "1e-3", "15")});
-      last = sft4;
+      // Three more stages at half the rate. After the first two the base could tell colours,
+      // counts and the layout but not yet shapes: one more pass of captions, then of questions.
+      // After those, existence was still 7 points above chance (POPE yes-ratio 0.69) while every
+      // other family was far above: a third pass of questions took it from 57% to 73%.
+      std::string prev = sft2;
+      const struct {
+        const char* key;
+        const char* title;
+        const char* data;
+      } more[] = {{"sft3", "base SFT stage 3 (captions again)", "sft_stage1.json"},
+                  {"sft4", "base SFT stage 4 (questions again)", "sft_stage2.json"},
+                  {"sft5", "base SFT stage 5 (questions, third pass)", "sft_stage2.json"}};
+      for (const auto& st : more) {
+        const std::string out = io::join_path(o.out, std::string("base-") + st.key);
+        r.phase(st.key, st.title, {sft(io::join_path(prev, "model"), st.data, out, 0, "1e-3", "15")});
+        prev = out;
+      }
+      last = prev;
     }
     base = io::join_path(last, "model");
   } else if (base.empty()) {

@@ -25,6 +25,7 @@ struct SevaSettings {
   // model to say "yes" (POPE yes-ratio 41% -> 93%) and cost 22 points of counting; at 0.6 the
   // kept chosen answers are 91% right instead of 38%.
   double min_chosen_prob = 0.6;
+  double max_chosen_prob = 1.0;       // seva pair --max-chosen-prob (1: keep all)
   int64_t epochs = 2;
   int64_t batch_size = 16;
   int64_t lora_r = 8;
@@ -37,7 +38,7 @@ struct DemoOptions {
   std::string seva;           // the seva executable the phases run
   std::string out = "runs/demo";
   std::string base;           // base checkpoint; empty = the shipped one (or trained, --from-scratch)
-  bool from_scratch = false;  // train the tokenizer and the base with seva init + two seva sft stages
+  bool from_scratch = false;  // train the tokenizer and the base with seva init + five seva sft stages (two with --quick)
   bool quick = false;         // a ~10x smaller world and run, for smoke tests
   uint64_t seed = 0;
   int threads = 0;            // 0 = every core

@@ -82,6 +82,10 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
       ++res.low_confidence;
       continue;
     }
+    if (opts.max_chosen_prob < 1 && std::exp(o.logprob) > opts.max_chosen_prob) {
+      ++res.high_confidence;
+      continue;
+    }
     res.pairs.push_back(std::move(p));
   }
   res.filtered = static_cast<int64_t>(res.pairs.size());

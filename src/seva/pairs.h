@@ -39,6 +39,10 @@ struct PairOptions {
   // > 0: drop pairs whose chosen answer the model itself found unlikely (probability of the whole
   // greedy answer, exp(logprob), below this): a wrong chosen answer teaches the wrong thing.
   double min_chosen_prob = 0;
+  // < 1: drop pairs whose chosen answer the model was already sure of (probability above this):
+  // on the tiny world these were mostly questions the base never gets wrong (digits), whose pairs
+  // only push the policy around.
+  double max_chosen_prob = 1;
   uint64_t seed = 0;
 };
 
@@ -48,6 +52,7 @@ struct PairResult {
   int64_t items = 0;                // ids with an original answer
   int64_t no_original = 0;          // ids without one (skipped)
   int64_t low_confidence = 0;       // pairs dropped by min_chosen_prob
+  int64_t high_confidence = 0;      // pairs dropped by max_chosen_prob
   int64_t filtered = 0;             // pairs before --max-pairs
 };
 
