@@ -122,6 +122,15 @@ double Context::best_time(const std::function<void()>& f, int warmup, int reps) 
   return best;
 }
 
+double Context::gemm_now() const {
+  const int64_t n = cuda() ? 8192 : 2048;
+  auto opts = torch::TensorOptions().dtype(dtype).device(device);
+  auto a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
+  torch::Tensor c;
+  const double tm = best_time([&] { c = torch::linear(a, b); }, 1, 3);
+  return 2.0 * n * n * n / tm / 1e9;
+}
+
 std::string dtype_string(torch::ScalarType t) {
   switch (t) {
     case torch::kFloat32: return "float32";
@@ -313,6 +322,7 @@ int run_bench(const BenchOptions& o) {
   ctx.dtype = generate::parse_dtype(o.dtype, ctx.device);
   generate::set_threads(o.threads);
   ctx.threads = torch::get_num_threads();
+  ctx.profile_dir = o.profile_dir;
   if (ctx.cuda() && !torch::cuda::is_available()) throw std::runtime_error("--device cuda: CUDA is not available");
 
   Report rep;
@@ -372,7 +382,8 @@ int run_bench(const BenchOptions& o) {
   const double total = seconds_since(t_start);
   js["total_s"] = round_to(total, 0.1);
   std::printf("\nMFU: model FLOPs (2 per multiply-add of every matmul the method needs, attention over all keys) "
-              "/ time / the best GEMM rate above (%.1f GFLOP/s). Total %.1f s.\n",
+              "/ time / the GEMM rate of the large square measured just before that phase (the machine's speed "
+              "drifts; at the start the best shape ran at %.1f GFLOP/s). Total %.1f s.\n",
               ctx.peak_gflops, total);
   std::printf("headline:");
   for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup", "batched_generation_ceiling",

@@ -15,6 +15,7 @@ struct BenchOptions {
   std::string json_path;        // write the JSON report here ("" = none)
   bool skip_generation = false; // only the machine and the DPO step
   bool skip_dpo = false;        // only the machine and generation
+  std::string profile_dir;      // write a per-op trace of one DPO step here ("" = none)
 };
 
 // Runs every phase and prints the table; returns a process exit code (1 when the DPO losses of

@@ -8,11 +8,16 @@
 // any optimizer step). Multi-negative: one chosen and 3 rejected packed in one sequence against
 // the same data as 3 separate pairs.
 #include "bench/bench_internal.h"
+#include "io/files.h"
 #include "model/lora.h"
 #include "train/dpo_loss.h"
 #include "train/logps.h"
 
 #include <torch/torch.h>
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define SEVA_HAS_LEGACY_PROFILER 1
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -151,7 +156,7 @@ double official_step_flops(const Size& s, const std::vector<train::PackedExample
 
 double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
   auto& js = rep.json;
-  const double peak = ctx.peak_gflops;
+  double peak = ctx.peak_gflops, peak_ours = 0, peak_off = 0;  // re-measured before each phase
   model::LoraConfig lc;
   lc.r = size.lora_r, lc.alpha = size.lora_alpha, lc.dropout = 0.0;  // no dropout: the modes' losses must agree
   torch::manual_seed(2);
@@ -218,9 +223,24 @@ double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditiona
   }
   ours();
   const double first_ours = loss_ours;
+  peak_ours = ctx.gemm_now();
   MemoryProbe mem_ours(ctx);
   double t_ours = ctx.best_time([&] { ours(); opt.step(); }, 0, size.reps);
   auto mr_ours = mem_ours.finish();
+  if (!ctx.profile_dir.empty()) {
+#ifdef SEVA_HAS_LEGACY_PROFILER
+    io::make_dir(ctx.profile_dir);
+    const std::string path = io::join_path(ctx.profile_dir, "dpo_step.trace.json");
+    {
+      torch::autograd::profiler::RecordProfile guard(path);
+      ours();
+      opt.step();
+    }
+    std::printf("  profile of one DPO step (ours): %s\n", path.c_str());
+#else
+    std::printf("  --profile: this libtorch has no legacy profiler; no trace written\n");
+#endif
+  }
   {
     torch::NoGradGuard ng;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(start[i]);
@@ -229,6 +249,7 @@ double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditiona
   loss_ours = first_ours;
   double max_diff = std::abs(loss_ours - loss_official);
   std::printf("  first-step loss: ours %.8f, official %.8f (|diff| %.2e)\n", loss_ours, loss_official, max_diff);
+  peak_off = ctx.gemm_now();
   MemoryProbe mem_off(ctx);
   double t_off = ctx.best_time([&] { official(); opt.step(); }, 0, std::max(1, size.reps - 1));
   auto mr_off = mem_off.finish();
@@ -237,22 +258,22 @@ double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditiona
   const double f_off = official_step_flops(size, ex);
   const double gf_ours = f_ours / t_ours / 1e9, gf_off = f_off / t_off / 1e9;
   rep.rows.push_back({"DPO step, ours", fmt("%.2f pairs/s", B / t_ours), fmt("%.3f s", t_ours), fmt("%.1f", gf_ours),
-                      fmt("%.0f%%", 100 * gf_ours / peak), memory_cell(mr_ours),
+                      fmt("%.0f%%", 100 * gf_ours / peak_ours), memory_cell(mr_ours),
                       "packed, reference log-probs and image features precomputed"});
   rep.rows.push_back({"DPO step, official", fmt("%.2f pairs/s", B / t_off), fmt("%.3f s", t_off), fmt("%.1f", gf_off),
-                      fmt("%.0f%%", 100 * gf_off / peak), memory_cell(mr_off),
+                      fmt("%.0f%%", 100 * gf_off / peak_off), memory_cell(mr_off),
                       "separate sequences, tower x4/pair, reference forward, full logits (FLOPs as computed)"});
   rep.rows.push_back({"DPO ours / official", fmt("%.2fx", t_off / t_ours), "", "", "", "",
                       fmt("loss |diff| %.2e", max_diff)});
   js["dpo"] = {{"pairs", B},
                {"ours", {{"pairs_per_s", round_to(B / t_ours, 0.001)}, {"s_per_step", round_to(t_ours, 0.0001)},
-                         {"gflops", round_to(gf_ours, 0.1)}, {"mfu", round_to(gf_ours / peak, 0.001)},
+                         {"gflops", round_to(gf_ours, 0.1)}, {"mfu", round_to(gf_ours / peak_ours, 0.001)}, {"gemm_gflops_now", round_to(peak_ours, 0.1)},
                          {"loss", loss_ours}, {"memory", memory_json(mr_ours)}}},
                {"official", {{"pairs_per_s", round_to(B / t_off, 0.001)}, {"s_per_step", round_to(t_off, 0.0001)},
-                             {"gflops", round_to(gf_off, 0.1)}, {"mfu", round_to(gf_off / peak, 0.001)},
+                             {"gflops", round_to(gf_off, 0.1)}, {"mfu", round_to(gf_off / peak_off, 0.001)}, {"gemm_gflops_now", round_to(peak_off, 0.1)},
                              {"loss", loss_official}, {"memory", memory_json(mr_off)}}},
                {"lora_r", size.lora_r}};
-  js["train_mfu"] = round_to(gf_ours / peak, 0.001);
+  js["train_mfu"] = round_to(gf_ours / peak_ours, 0.001);
   js["dpo_speedup_vs_official"] = round_to(t_off / t_ours, 0.01);
 
   // Multi-negative: chosen + 3 rejected packed in one row (loss `multi`), against the same data
@@ -298,6 +319,7 @@ double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditiona
     std::printf("  multi-negative loss: packed %.8f, official %.8f (|diff| %.2e)\n", loss_multi, official_multi, d);
     max_diff = std::max(max_diff, d);
   }
+  peak = ctx.gemm_now();
   MemoryProbe mem_multi(ctx);
   double t_multi = ctx.best_time([&] { packed_multi(); opt.step(); }, 0, size.reps);
   auto mr_multi = mem_multi.finish();

@@ -35,7 +35,7 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
   auto& js = rep.json;
   const auto& cfg = size.cfg;
   const auto& t = cfg.text;
-  const double peak = ctx.peak_gflops;
+  double peak = ctx.peak_gflops;  // re-measured before each phase (Context::gemm_now)
   const int64_t P = cfg.image_tokens();
   auto pixels = [&](int64_t n) {
     return torch::randn({n, cfg.vision.num_channels, cfg.vision.image_size, cfg.vision.image_size},
@@ -52,6 +52,8 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
   {
     const int64_t n = std::min<int64_t>(size.gen_batch, 4);
     auto px = pixels(n);
+    peak = ctx.gemm_now();
+    peak = ctx.gemm_now();
     MemoryProbe mem(ctx);
     double tm = ctx.best_time([&] { m.image_features(px); }, 1, 3);
     auto mr = mem.finish();
@@ -136,6 +138,7 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
       ctx.sync();
       return seconds_since(t0);
     };
+    peak = ctx.gemm_now();
     decode_steps();  // warm-up
     double tm = std::min(decode_steps(), decode_steps());
     double mean_keys = T + 1 + (steps - 1) / 2.0;
@@ -160,6 +163,7 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
     opts.stop_at_eos = false;
     opts.max_new_tokens = N;
     int64_t produced = 0;
+    peak = ctx.gemm_now();
     MemoryProbe mem(ctx);
     double tg = ctx.best_time(
         [&] {

@@ -55,10 +55,15 @@ struct Context {
   torch::ScalarType dtype = torch::kFloat32;
   int threads = 1;
   double peak_gflops = 0;  // the best GEMM rate measured in this run (MFU's denominator)
+  std::string profile_dir; // non-empty: bench_dpo writes dpo_step.trace.json and an op summary here
   bool cuda() const { return device.is_cuda(); }
   void sync() const;        // waits for the device (no-op on CPU)
   // Best wall time of `reps` calls after `warmup` untimed ones, the device synchronised around each.
   double best_time(const std::function<void()>& f, int warmup, int reps) const;
+  // The GEMM rate now (the large square in the bench's dtype, best of 3). Each phase's MFU is taken
+  // against the rate measured just before it: a shared machine's speed drifts within a run (on
+  // the 2-core VM the same GEMM ran at 106 and at 181 GFLOP/s a few minutes apart).
+  double gemm_now() const;
 };
 
 // Peak memory of one phase. CPU: the process's resident-set high-water mark (VmHWM), reset at

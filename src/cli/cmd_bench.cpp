@@ -14,6 +14,8 @@ Action register_bench(CLI::App& app) {
       ->check(CLI::IsMember({"tiny", "small", "7b"}))
       ->capture_default_str();
   cmd->add_option("--json", o->json_path, "also write the report as JSON to this file");
+  cmd->add_option("--profile", o->profile_dir,
+                  "write a per-op trace of one DPO step (ours) to DIR/dpo_step.trace.json (chrome://tracing format)");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "auto (float32 on CPU, bfloat16 on CUDA), float32, float16, bfloat16")

@@ -284,8 +284,12 @@ std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::stri
       s.aug = base.aug + "|diffusion:800|rrcrop";
       s.loss = "multi";
     });
+  } else if (study == "nll") {
+    // Not in the paper (plain DPO there): an NLL term on the chosen answer, as a regulariser.
+    with("nll 0", [](SevaSettings& s) { s.nll = 0; });
+    with("nll 1", [](SevaSettings& s) { s.nll = 1; });
   } else {
-    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi)");
+    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi, nll)");
   }
   return out;
 }
@@ -306,7 +310,8 @@ void run_demo(const DemoOptions& o) {
                    std::to_string(scratch ? sz.train_images : 0), "--pool", std::to_string(sz.pool_images), "--bench",
                    std::to_string(sz.bench_images), "--pool-questions-per-image", "2"})});
 
-  // 2. The base: shipped, given, or trained here (tokenizer + LLaVA's caption and question SFT stages, five passes; two with --quick).
+  // 2. The base: shipped, given, or trained here (the tokenizer, then LLaVA's caption and question
+  // SFT stages in five passes; two with --quick).
   std::string base = o.base;
   if (scratch) {
     const std::string init = io::join_path(o.out, "base-init");
