@@ -55,7 +55,7 @@ struct Context {
   torch::ScalarType dtype = torch::kFloat32;
   int threads = 1;
   double peak_gflops = 0;  // the best GEMM rate measured in this run (MFU's denominator)
-  std::string profile_dir; // non-empty: bench_dpo writes dpo_step.trace.json and an op summary here
+  std::string profile_dir; // non-empty: bench_dpo writes a trace of one DPO step here (dpo_step.trace.json)
   bool cuda() const { return device.is_cuda(); }
   void sync() const;        // waits for the device (no-op on CPU)
   // Best wall time of `reps` calls after `warmup` untimed ones, the device synchronised around each.
