@@ -127,6 +127,30 @@ TEST(DpoLoss, MultiNegativeFollowsEquation18) {
   EXPECT_EQ(out.accuracy[0].item<float>(), 0.0f);  // one rejected answer beats the chosen one
 }
 
+TEST(DpoLoss, PairsWithDifferentNumbersOfNegatives) {
+  // Pair 0 has two rejected answers (the Eq. 18 case above), pair 1 one: the batch loss is the
+  // mean of the two pairs' own losses; rewards and accuracy are per pair. (This crashed in
+  // `seva train --loss multi` before: the rejected tensors were stacked.)
+  auto t = [](std::initializer_list<double> v) { return torch::tensor(std::vector<double>(v), torch::kFloat64); };
+  std::vector<torch::Tensor> pc{t({1.0}).squeeze(), t({-2.0}).squeeze()}, rc{t({0.0}).squeeze(), t({-1.0}).squeeze()};
+  std::vector<torch::Tensor> pr{t({-1.0, 2.0}), t({-3.0})}, rr{t({0.0, 0.0}), t({-1.0})};
+  train::DpoOptions o;
+  o.type = train::LossType::Multi;
+  double l0 = -std::log(std::exp(0.1) / (std::exp(0.1) + std::exp(-0.1) + std::exp(0.2)));
+  double l1 = -std::log(std::exp(-0.1) / (std::exp(-0.1) + std::exp(-0.2)));  // chosen -0.1, rejected -0.2
+  auto out = train::dpo_loss(pc, pr, rc, rr, o);
+  EXPECT_NEAR(out.loss.item<double>(), (l0 + l1) / 2, 1e-12);
+  ASSERT_EQ(out.reward_chosen.size(0), 2);
+  EXPECT_NEAR(out.reward_chosen[1].item<double>(), -0.1, 1e-12);
+  EXPECT_NEAR(out.reward_rejected[0].item<double>(), 0.05, 1e-12);  // mean of -0.1 and 0.2
+  EXPECT_EQ(out.accuracy[0].item<float>(), 0.0f);
+  EXPECT_EQ(out.accuracy[1].item<float>(), 1.0f);
+  // Equal counts take the batched path: the same numbers as the tensor form.
+  std::vector<torch::Tensor> pr1{t({-1.0}), t({-3.0})}, rr1{t({0.0}), t({-1.0})};
+  auto batched = train::dpo_loss(torch::stack(pc), torch::stack(pr1), torch::stack(rc), torch::stack(rr1), o);
+  EXPECT_NEAR(train::dpo_loss(pc, pr1, rc, rr1, o).loss.item<double>(), batched.loss.item<double>(), 1e-12);
+}
+
 TEST(DpoLoss, IpoHingeRobustByHand) {
   auto pc = torch::tensor({-2.0}, torch::kFloat64), rc = torch::tensor({-3.0}, torch::kFloat64);
   auto pr = torch::tensor({{-5.0}}, torch::kFloat64), rr = torch::tensor({{-4.0}}, torch::kFloat64);

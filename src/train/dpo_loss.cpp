@@ -58,6 +58,30 @@ DpoOutput dpo_loss(const torch::Tensor& policy_chosen, const torch::Tensor& poli
   return out;
 }
 
+DpoOutput dpo_loss(const std::vector<torch::Tensor>& policy_chosen, const std::vector<torch::Tensor>& policy_rejected,
+                   const std::vector<torch::Tensor>& ref_chosen, const std::vector<torch::Tensor>& ref_rejected,
+                   const DpoOptions& o) {
+  const size_t n = policy_chosen.size();
+  if (n == 0 || policy_rejected.size() != n || ref_chosen.size() != n || ref_rejected.size() != n)
+    throw std::invalid_argument("dpo_loss: per-pair lists of different lengths");
+  bool same_k = true;
+  for (size_t i = 0; i < n; ++i) same_k = same_k && policy_rejected[i].size(0) == policy_rejected[0].size(0);
+  if (same_k)
+    return dpo_loss(torch::stack(policy_chosen), torch::stack(policy_rejected), torch::stack(ref_chosen),
+                    torch::stack(ref_rejected), o);
+  std::vector<torch::Tensor> loss, rc, rr, acc;
+  for (size_t i = 0; i < n; ++i) {
+    auto row = dpo_loss(policy_chosen[i].unsqueeze(0), policy_rejected[i].unsqueeze(0), ref_chosen[i].unsqueeze(0),
+                        ref_rejected[i].unsqueeze(0), o);
+    loss.push_back(row.loss), rc.push_back(row.reward_chosen), rr.push_back(row.reward_rejected);
+    acc.push_back(row.accuracy);
+  }
+  DpoOutput out;
+  out.loss = torch::stack(loss).mean();
+  out.reward_chosen = torch::cat(rc), out.reward_rejected = torch::cat(rr), out.accuracy = torch::cat(acc);
+  return out;
+}
+
 torch::Tensor chosen_nll(const torch::Tensor& policy_chosen, const torch::Tensor& chosen_tokens) {
   return (-policy_chosen / chosen_tokens.to(policy_chosen.options()).clamp_min(1)).mean();
 }

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <string>
+#include <vector>
 
 namespace seva::train {
 
@@ -35,5 +36,12 @@ struct DpoOutput {
 // −log(e^{r_c} / (e^{r_c} + Σ_j e^{r_j})), which equals `sigmoid` when k = 1.
 DpoOutput dpo_loss(const torch::Tensor& policy_chosen, const torch::Tensor& policy_rejected,
                    const torch::Tensor& ref_chosen, const torch::Tensor& ref_rejected, const DpoOptions& opts);
+
+// The same over per-pair tensors: chosen (), rejected (k_i,). Multi-negative pairs keep only the
+// views whose answer differed, so k_i varies; rows with different k are scored one by one and
+// combined as one batch would be (mean loss, per-row rewards and accuracy).
+DpoOutput dpo_loss(const std::vector<torch::Tensor>& policy_chosen, const std::vector<torch::Tensor>& policy_rejected,
+                   const std::vector<torch::Tensor>& ref_chosen, const std::vector<torch::Tensor>& ref_rejected,
+                   const DpoOptions& opts);
 
 }  // namespace seva::train

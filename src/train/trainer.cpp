@@ -262,7 +262,7 @@ int64_t train_dpo(const TrainOptions& o) {
         pc.push_back(t[0]);
         pr.push_back(t.narrow(0, 1, t.size(0) - 1));
       }
-      auto out = dpo_loss(torch::stack(pc), torch::stack(pr), torch::stack(ref_c), torch::stack(ref_r), o.loss);
+      auto out = dpo_loss(pc, pr, ref_c, ref_r, o.loss);  // pairs may hold different numbers of negatives
       if (o.loss.nll_weight > 0) {
         std::vector<double> tokens;
         for (const auto& e : ex) tokens.push_back(static_cast<double>(e.answers[0].size()));
