@@ -81,6 +81,31 @@ TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
   EXPECT_EQ(io::read_jsonl(caches[0]).size(), 7u);  // the key, then one row per pair
 }
 
+TEST(Trainer, MultiNegativePairsWithDifferentNumbersOfNegatives) {
+  // `seva pair` keeps only the views whose answer changed, so multi-negative pairs hold 1 to k
+  // rejected answers; a micro-batch mixing them used to crash. At step 0 (policy = reference)
+  // the multi loss of a pair with k negatives is log(1 + k): 2 and 1 here, batch mean.
+  std::string dir = test::temp_dir("train_multi");
+  auto o = options(dir);
+  {
+    io::JsonlWriter w(dir + "/multi.jsonl", false);
+    w.write({{"id", "m0"}, {"image", "img0_97x61.png"}, {"question", "What colour is the shape?"},
+             {"chosen", "A blue circle."}, {"rejected", {"Two squares.", "Green."}}});
+    w.write({{"id", "m1"}, {"image", "img1_40x120.jpg"}, {"question", "What colour is the shape?"},
+             {"chosen", "Red."}, {"rejected", {"Green."}}});
+  }
+  o.pairs = dir + "/multi.jsonl";
+  o.loss.type = train::LossType::Multi;
+  o.loss.nll_weight = 1.0;
+  o.micro_batch_size = 2;
+  EXPECT_EQ(train::train_dpo(o), 1);
+  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  ASSERT_EQ(rows.size(), 1u);
+  const double nll = rows[0]["nll/chosen"].get<double>();
+  EXPECT_GT(nll, 0.0);
+  EXPECT_NEAR(rows[0]["loss"].get<double>(), (std::log(3.0) + std::log(2.0)) / 2 + nll, 1e-5);
+}
+
 TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
   auto dir = test::temp_dir("ref_cache");
   auto o = options(dir);

@@ -281,7 +281,7 @@ int64_t train_dpo(const TrainOptions& o) {
       rr += out.reward_rejected.sum().item<double>();
       acc += out.accuracy.sum().item<double>();
       lpc += torch::stack(pc).sum().item<double>();
-      lpr += torch::stack(pr).mean(1).sum().item<double>();
+      for (const auto& r : pr) lpr += r.mean().item<double>();  // pairs may hold different numbers of negatives
     }
     // The sum over ranks of their micro-batches' gradients is the one-process gradient.
     dist::all_reduce_grads(params);
