@@ -104,6 +104,22 @@ TEST(Trainer, MultiNegativePairsWithDifferentNumbersOfNegatives) {
   const double nll = rows[0]["nll/chosen"].get<double>();
   EXPECT_GT(nll, 0.0);
   EXPECT_NEAR(rows[0]["loss"].get<double>(), (std::log(3.0) + std::log(2.0)) / 2 + nll, 1e-5);
+  // The logged log-probs at step 0 are the reference ones: the batch mean of the chosen, and of
+  // each pair's mean over its own negatives.
+  auto caches = ref_caches(dir);
+  ASSERT_EQ(caches.size(), 1u);
+  auto cache = io::read_jsonl(caches[0]);
+  ASSERT_EQ(cache.size(), 3u);
+  double chosen = 0, rejected = 0;
+  for (size_t i = 1; i < cache.size(); ++i) {
+    auto lp = cache[i]["logps"].get<std::vector<double>>();
+    chosen += lp[0] / 2;
+    double r = 0;
+    for (size_t j = 1; j < lp.size(); ++j) r += lp[j] / static_cast<double>(lp.size() - 1);
+    rejected += r / 2;
+  }
+  EXPECT_NEAR(rows[0]["logps/chosen"].get<double>(), chosen, 1e-4);
+  EXPECT_NEAR(rows[0]["logps/rejected"].get<double>(), rejected, 1e-4);
 }
 
 TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {

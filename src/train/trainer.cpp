@@ -263,25 +263,33 @@ int64_t train_dpo(const TrainOptions& o) {
         pr.push_back(t.narrow(0, 1, t.size(0) - 1));
       }
       auto out = dpo_loss(pc, pr, ref_c, ref_r, o.loss);  // pairs may hold different numbers of negatives
+      auto f64 = [](const torch::Tensor& t) { return t.detach().to(torch::kFloat64); };
+      std::vector<torch::Tensor> rej_means;  // per pair: pairs may hold different numbers of negatives
+      for (const auto& r : pr) rej_means.push_back(f64(r.mean()));
+      torch::Tensor nll = torch::zeros({}, pc[0].options());
       if (o.loss.nll_weight > 0) {
         std::vector<double> tokens;
         for (const auto& e : ex) tokens.push_back(static_cast<double>(e.answers[0].size()));
-        auto nll = chosen_nll(torch::stack(pc), torch::tensor(tokens, torch::kFloat64));
-        nll_sum += nll.item<double>() * static_cast<double>(ex.size());
+        nll = chosen_nll(torch::stack(pc), torch::tensor(tokens, torch::kFloat64));
         out.loss = out.loss + o.loss.nll_weight * nll;
       }
-      double k = static_cast<double>(ex.size());
-      double lv = out.loss.item<double>();
+      // The logged sums in one host transfer (each .item() is a device sync on a GPU).
+      auto sums = torch::stack({f64(out.loss), f64(nll), f64(out.reward_chosen.sum()), f64(out.reward_rejected.sum()),
+                                f64(out.accuracy.sum()), f64(torch::stack(pc).sum()), torch::stack(rej_means).sum()})
+                      .cpu();
+      auto v = sums.accessor<double, 1>();
+      const double k = static_cast<double>(ex.size()), lv = v[0];
       if (!std::isfinite(lv))
         throw std::runtime_error("non-finite loss at step " + std::to_string(step) + " (pair " + pairs[order[mb]].source +
                                  "); the last good checkpoint is in " + ckpt);
       (out.loss * (k / n)).backward();
       loss_sum += lv * k;
-      rc += out.reward_chosen.sum().item<double>();
-      rr += out.reward_rejected.sum().item<double>();
-      acc += out.accuracy.sum().item<double>();
-      lpc += torch::stack(pc).sum().item<double>();
-      for (const auto& r : pr) lpr += r.mean().item<double>();  // pairs may hold different numbers of negatives
+      nll_sum += v[1] * k;
+      rc += v[2];
+      rr += v[3];
+      acc += v[4];
+      lpc += v[5];
+      lpr += v[6];
     }
     // The sum over ranks of their micro-batches' gradients is the one-process gradient.
     dist::all_reduce_grads(params);
