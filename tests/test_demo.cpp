@@ -4,6 +4,8 @@
 #include "demo/line_chart.h"
 #include "demo/process.h"
 #include "demo/report.h"
+#include "demo/report_html.h"
+#include "eval/base64.h"
 #include "io/files.h"
 #include "test_helpers.h"
 
@@ -39,6 +41,29 @@ TEST(Demo, LineChartPlotsEveryFinitePoint) {
   EXPECT_EQ(moves, 2u);
 }
 
+TEST(Demo, ReportHtmlRendersTheMarkdownSubsetAndInlinesImages) {
+  const std::string dir = test::temp_dir("demo_html");
+  io::make_dir(dir + "/charts");
+  const std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\"/>";
+  io::write_file_atomic(dir + "/charts/a.svg", svg);
+  const std::string md =
+      "# Title <x>\n\nOne **bold** line\nand `code|x` here.\n\n"
+      "| setting | value |\n|---|---:|\n| a \\| b | 1 |\n| ![c](charts/a.svg) | 2 |\n\n"
+      "![gone](charts/none.png)\n\n```sh\nseva eval --out a<b\n```\n";
+  const std::string html = demo::report_html(md, dir, "t & u");
+  auto has = [&](const std::string& s) { return html.find(s) != std::string::npos; };
+  EXPECT_TRUE(has("<title>t &amp; u</title>")) << html;
+  EXPECT_TRUE(has("<h1>Title &lt;x&gt;</h1>")) << html;
+  EXPECT_TRUE(has("<p>One <strong>bold</strong> line and <code>code|x</code> here.</p>")) << html;
+  EXPECT_TRUE(has("<thead><tr><th>setting</th><th>value</th></tr></thead>")) << html;
+  EXPECT_TRUE(has("<tr><td>a | b</td><td>1</td></tr>")) << html;  // an escaped pipe stays in its cell
+  EXPECT_TRUE(has("<td><img alt=\"c\" src=\"data:image/svg+xml;base64," + eval::base64_encode(svg) + "\"></td>"))
+      << html;
+  EXPECT_TRUE(has("[gone: charts/none.png]")) << html;  // a missing image is named, not dropped
+  EXPECT_TRUE(has("<pre><code>seva eval --out a&lt;b\n</code></pre>")) << html;
+  EXPECT_FALSE(has("|---")) << html;
+}
+
 TEST(Demo, CommandLineQuotesWhatTheShellWouldSplit) {
   EXPECT_EQ(demo::command_line({"seva", "eval", "--out", "a b", "it's"}), "seva eval --out 'a b' 'it'\\''s'");
 }
@@ -63,6 +88,12 @@ TEST(Demo, QuickRunsEndToEndAndReportsEveryPhase) {
   auto r = test::run_seva("demo --quick --threads 2 --out " + test::shell_quote(dir + "/run"));
   ASSERT_EQ(r.status, 0) << r.out;
   const std::string report = io::read_file(dir + "/run/report.md");
+  // The same report as one self-contained page: the charts inlined, no relative links left.
+  const std::string html = io::read_file(dir + "/run/report.html");
+  EXPECT_NE(html.find("data:image/svg+xml;base64,"), std::string::npos);
+  EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);  // the example pairs' images
+  EXPECT_EQ(html.find("](charts/"), std::string::npos);
+  EXPECT_EQ(html.find("class=\"missing\""), std::string::npos);
   for (const char* phase : {"synthetic world", "evaluate the base", "grounding gate", "sample questions",
                             "answer original and augmented views", "pair differing answers", "DPO with LoRA",
                             "evaluate the aligned model"})

@@ -404,8 +404,9 @@ void run_demo(const DemoOptions& o) {
   in.quick = o.quick;
   in.seed = o.seed;
   write_report(in);
-  std::cerr << "seva demo: wrote " << io::join_path(o.out, "report.md") << " and " << io::join_path(o.out, "summary.json")
-            << " (" << static_cast<int64_t>(in.seconds) << " s)\n";
+  std::cerr << "seva demo: wrote " << io::join_path(o.out, "report.md") << " (one page with its images: "
+            << io::join_path(o.out, "report.html") << ") and " << io::join_path(o.out, "summary.json") << " ("
+            << static_cast<int64_t>(in.seconds) << " s)\n";
 }
 
 }  // namespace seva::demo

@@ -1,6 +1,7 @@
 #include "demo/report.h"
 
 #include "demo/line_chart.h"
+#include "demo/report_html.h"
 #include "eval/answers.h"
 #include "eval/bar_chart.h"
 #include "eval/report.h"
@@ -408,6 +409,8 @@ void write_report(const ReportInput& in) {
   summary["seconds"] = in.seconds;
   summary["base_model"] = in.base_model;
   io::write_file_atomic(io::join_path(in.run_dir, "report.md"), md.str());
+  io::write_file_atomic(io::join_path(in.run_dir, "report.html"),
+                        report_html(md.str(), in.run_dir, in.study.empty() ? "seva demo" : "seva demo: study " + in.study));
   io::write_file_atomic(io::join_path(in.run_dir, "summary.json"), summary.dump(2) + "\n");
 }
 

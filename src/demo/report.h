@@ -25,7 +25,8 @@ struct ReportInput {
 // `overall` = their mean.
 nlohmann::ordered_json family_accuracy(const nlohmann::ordered_json& metrics);
 
-// Writes RUN_DIR/report.md, RUN_DIR/summary.json and RUN_DIR/charts/*.svg.
+// Writes RUN_DIR/report.md (and the same as one self-contained RUN_DIR/report.html),
+// RUN_DIR/summary.json and RUN_DIR/charts/*.svg.
 void write_report(const ReportInput& in);
 
 }  // namespace seva::demo
