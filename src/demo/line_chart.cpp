@@ -1,5 +1,7 @@
 #include "demo/line_chart.h"
 
+#include "eval/xml_escape.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +11,8 @@
 namespace seva::demo {
 namespace {
 
+using eval::xml_escape;
+
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"};
 
 std::string num(double v) {
@@ -17,17 +21,6 @@ std::string num(double v) {
   else if (std::fabs(v) >= 1) std::snprintf(buf, sizeof buf, "%.2f", v);
   else std::snprintf(buf, sizeof buf, "%.3g", v);
   return buf;
-}
-
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -56,7 +49,7 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
       << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
       << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">" << escape(title) << "</text>\n"
+      << "<text x=\"" << W / 2 << "\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">" << xml_escape(title) << "</text>\n"
       << "<line x1=\"" << left << "\" y1=\"" << H - bottom << "\" x2=\"" << W - right << "\" y2=\"" << H - bottom
       << "\" stroke=\"black\"/>\n"
       << "<line x1=\"" << left << "\" y1=\"" << top << "\" x2=\"" << left << "\" y2=\"" << H - bottom
@@ -68,7 +61,7 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
         << "\" stroke=\"#ddd\"/>\n"
         << "<text x=\"" << px(xv) << "\" y=\"" << H - bottom + 14 << "\" text-anchor=\"middle\">" << num(xv) << "</text>\n";
   }
-  svg << "<text x=\"" << (left + W - right) / 2 << "\" y=\"" << H - 8 << "\" text-anchor=\"middle\">" << escape(x_label)
+  svg << "<text x=\"" << (left + W - right) / 2 << "\" y=\"" << H - 8 << "\" text-anchor=\"middle\">" << xml_escape(x_label)
       << "</text>\n";
   for (size_t k = 0; k < series.size(); ++k) {
     const auto& s = series[k];
@@ -87,7 +80,7 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
     }
     svg << "<path d=\"" << path << "\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"1.5\"/>\n"
         << "<rect x=\"" << left + 8 + 120 * k << "\" y=\"" << top - 8 << "\" width=\"10\" height=\"3\" fill=\"" << colour
-        << "\"/>\n<text x=\"" << left + 22 + 120 * k << "\" y=\"" << top - 4 << "\">" << escape(s.name) << "</text>\n";
+        << "\"/>\n<text x=\"" << left + 22 + 120 * k << "\" y=\"" << top - 4 << "\">" << xml_escape(s.name) << "</text>\n";
   }
   svg << "</svg>\n";
   return svg.str();

@@ -1,6 +1,7 @@
 #include "demo/report_html.h"
 
 #include "eval/base64.h"
+#include "eval/xml_escape.h"
 #include "io/files.h"
 
 #include <sstream>
@@ -9,39 +10,26 @@
 namespace seva::demo {
 namespace {
 
-std::string escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 std::string image_tag(const std::string& alt, const std::string& path, const std::string& base_dir) {
-  const char* mime = ends_with(path, ".svg") ? "image/svg+xml"
-                     : ends_with(path, ".png") ? "image/png"
+  const char* mime = ends_with(path, ".svg")                               ? "image/svg+xml"
+                     : ends_with(path, ".png")                             ? "image/png"
                      : ends_with(path, ".jpg") || ends_with(path, ".jpeg") ? "image/jpeg"
-                                                                            : nullptr;
+                                                                           : nullptr;
   const std::string file = io::join_path(base_dir, path);
   if (mime && io::file_exists(file)) {
     try {
-      return "<img alt=\"" + escape(alt) + "\" src=\"data:" + mime + ";base64," + eval::base64_encode(io::read_file(file)) +
-             "\">";
+      return "<img alt=\"" + eval::xml_escape(alt) + "\" src=\"data:" + mime + ";base64," +
+             eval::base64_encode(io::read_file(file)) + "\">";
     } catch (const std::exception&) {
       // unreadable: shown as text below
     }
   }
-  return "<span class=\"missing\">[" + escape(alt.empty() ? "image" : alt) + ": " + escape(path) + "]</span>";
+  return "<span class=\"missing\">[" + eval::xml_escape(alt.empty() ? "image" : alt) + ": " + eval::xml_escape(path) +
+         "]</span>";
 }
 
 // **bold**, `code`, ![alt](path) and "\|" inside one line of text.
@@ -55,7 +43,7 @@ std::string inline_html(const std::string& s, const std::string& base_dir) {
     } else if (s[i] == '`') {
       size_t e = s.find('`', i + 1);
       if (e == std::string::npos) e = s.size();
-      out += "<code>" + escape(s.substr(i + 1, e - i - 1)) + "</code>";
+      out += "<code>" + eval::xml_escape(s.substr(i + 1, e - i - 1)) + "</code>";
       i = e + 1;
     } else if (s.compare(i, 2, "**") == 0) {
       out += bold ? "</strong>" : "<strong>";
@@ -67,7 +55,7 @@ std::string inline_html(const std::string& s, const std::string& base_dir) {
       out += image_tag(s.substr(i + 2, mid - i - 2), s.substr(mid + 2, close - mid - 2), base_dir);
       i = close + 1;
     } else {
-      out += escape(std::string(1, s[i]));
+      out += eval::xml_escape(std::string(1, s[i]));
       ++i;
     }
   }
@@ -101,7 +89,8 @@ std::vector<std::string> table_cells(const std::string& line) {
 }
 
 bool is_separator_row(const std::string& line) {
-  return line.rfind("|", 0) == 0 && line.find_first_not_of("|-: ") == std::string::npos && line.find('-') != std::string::npos;
+  return line.rfind("|", 0) == 0 && line.find_first_not_of("|-: ") == std::string::npos &&
+         line.find('-') != std::string::npos;
 }
 
 }  // namespace
@@ -122,7 +111,7 @@ std::string report_html(const std::string& markdown, const std::string& base_dir
     if (line.rfind("```", 0) == 0) {  // fenced code, verbatim to the closing fence
       flush_paragraph();
       body += "<pre><code>";
-      for (++i; i < lines.size() && lines[i].rfind("```", 0) != 0; ++i) body += escape(lines[i]) + "\n";
+      for (++i; i < lines.size() && lines[i].rfind("```", 0) != 0; ++i) body += eval::xml_escape(lines[i]) + "\n";
       body += "</code></pre>\n";
     } else if (line.rfind("#", 0) == 0) {
       flush_paragraph();
@@ -158,7 +147,7 @@ std::string report_html(const std::string& markdown, const std::string& base_dir
     }
   }
   flush_paragraph();
-  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + escape(title) +
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + eval::xml_escape(title) +
          "</title>\n<style>\n"
          "body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;line-height:1.45}\n"
          "table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.25rem .5rem}\n"

@@ -1,25 +1,13 @@
 #include "eval/bar_chart.h"
 
+#include "eval/xml_escape.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace seva::eval {
 namespace {
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string num(double x) {
   char buf[32];
