@@ -53,7 +53,6 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
     const int64_t n = std::min<int64_t>(size.gen_batch, 4);
     auto px = pixels(n);
     peak = ctx.gemm_now();
-    peak = ctx.gemm_now();
     MemoryProbe mem(ctx);
     double tm = ctx.best_time([&] { m.image_features(px); }, 1, 3);
     auto mr = mem.finish();
@@ -71,6 +70,7 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
     auto ids = make_prompt(size, 0, 1);
     auto feats = m.image_features(pixels(1));
     int64_t T = 0;
+    peak = ctx.gemm_now();
     MemoryProbe mem(ctx);
     double tm = ctx.best_time(
         [&] {

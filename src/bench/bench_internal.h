@@ -54,7 +54,7 @@ struct Context {
   torch::Device device{torch::kCPU};
   torch::ScalarType dtype = torch::kFloat32;
   int threads = 1;
-  double peak_gflops = 0;  // the best GEMM rate measured in this run (MFU's denominator)
+  double peak_gflops = 0;  // the best GEMM rate at the start (the table's machine rows; MFU uses gemm_now)
   std::string profile_dir; // non-empty: bench_dpo writes a trace of one DPO step here (dpo_step.trace.json)
   bool cuda() const { return device.is_cuda(); }
   void sync() const;        // waits for the device (no-op on CPU)

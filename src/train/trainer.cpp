@@ -264,18 +264,19 @@ int64_t train_dpo(const TrainOptions& o) {
       }
       auto out = dpo_loss(pc, pr, ref_c, ref_r, o.loss);  // pairs may hold different numbers of negatives
       auto f64 = [](const torch::Tensor& t) { return t.detach().to(torch::kFloat64); };
-      std::vector<torch::Tensor> rej_means;  // per pair: pairs may hold different numbers of negatives
+      const auto chosen = torch::stack(pc);
+      std::vector<torch::Tensor> rej_means;  // each pair's mean over its own negatives
       for (const auto& r : pr) rej_means.push_back(f64(r.mean()));
-      torch::Tensor nll = torch::zeros({}, pc[0].options());
+      torch::Tensor nll = torch::zeros({}, chosen.options());
       if (o.loss.nll_weight > 0) {
         std::vector<double> tokens;
         for (const auto& e : ex) tokens.push_back(static_cast<double>(e.answers[0].size()));
-        nll = chosen_nll(torch::stack(pc), torch::tensor(tokens, torch::kFloat64));
+        nll = chosen_nll(chosen, torch::tensor(tokens, torch::kFloat64));
         out.loss = out.loss + o.loss.nll_weight * nll;
       }
       // The logged sums in one host transfer (each .item() is a device sync on a GPU).
       auto sums = torch::stack({f64(out.loss), f64(nll), f64(out.reward_chosen.sum()), f64(out.reward_rejected.sum()),
-                                f64(out.accuracy.sum()), f64(torch::stack(pc).sum()), torch::stack(rej_means).sum()})
+                                f64(out.accuracy.sum()), f64(chosen.sum()), torch::stack(rej_means).sum()})
                       .cpu();
       auto v = sums.accessor<double, 1>();
       const double k = static_cast<double>(ex.size()), lv = v[0];
