@@ -83,7 +83,7 @@ TEST(SynthWorld, EveryFileParsesWithTheProjectsReaders) {
   for (const auto& ex : s2) {
     EXPECT_TRUE(ex.turns.size() == 1 || ex.turns.size() == 6) << ex.turns.size();
     captions += ex.turns.size() == 1;
-    if (ex.turns.size() == 1) EXPECT_EQ(ex.turns[0].first, "<image>\nDescribe the image.");
+    if (ex.turns.size() == 1) { EXPECT_EQ(ex.turns[0].first, "<image>\nDescribe the image."); }
   }
   EXPECT_LT(captions, 15);
   const auto raw2 = io::read_json(dir + "/sft_stage2.json");
@@ -130,7 +130,7 @@ TEST(SynthWorld, EveryFileParsesWithTheProjectsReaders) {
   int hard_rows = 0;
   for (const auto& row : io::read_jsonl(dir + "/pope.jsonl")) {
     const std::string h = row["hard"];
-    if (row["label"] == "no") EXPECT_EQ(h, "");
+    if (row["label"] == "no") { EXPECT_EQ(h, ""); }
     hard_rows += !h.empty();
   }
   EXPECT_GT(hard_rows, 0);
@@ -166,8 +166,8 @@ TEST(SynthWorld, EveryFileParsesWithTheProjectsReaders) {
     ASSERT_EQ(q.answers.size(), 1u);
     ++vqa_cats[q.category];
     const auto s = synth::sample_scene(7, "bench", q.question_id.get<int64_t>());
-    if (q.category == "text") EXPECT_EQ(q.answers[0], s.digits);
-    if (q.text == "How many objects are there?") EXPECT_EQ(q.answers[0], std::to_string(s.objects.size()));
+    if (q.category == "text") { EXPECT_EQ(q.answers[0], s.digits); }
+    if (q.text == "How many objects are there?") { EXPECT_EQ(q.answers[0], std::to_string(s.objects.size())); }
     EXPECT_EQ(eval::vqa_accuracy(q.answers[0], q.answers), 1.0);
   }
   EXPECT_EQ(vqa_cats, (std::map<std::string, int>{{"color", 12}, {"count", 12}, {"exist", 12}, {"position", 12}, {"text", 12}}));
@@ -226,7 +226,7 @@ TEST(SynthWorld, SameSeedSameBytesOtherSeedOtherBytes) {
   EXPECT_TRUE(fa == fb);
   for (const auto& [name, bytes] : fa) {
     ASSERT_TRUE(fc.count(name)) << name;
-    if (name != "corpus.txt") EXPECT_NE(bytes, fc.at(name)) << name;
+    if (name != "corpus.txt") { EXPECT_NE(bytes, fc.at(name)) << name; }
   }
   // Rewriting over a world replaces it (a smaller one leaves no stray images).
   auto smaller = small_world(a);

@@ -16,12 +16,6 @@ const T& pick(Rng& rng, const std::vector<T>& v) {
   return v[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(v.size())))];
 }
 
-std::string cell_of_kind(const Scene& s, int kind) {
-  for (const auto& o : s.objects)
-    if (o.kind() == kind) return cell_name(o.cell);
-  return "";
-}
-
 // `truth` and three distinct distractors from `pool` (which holds truth), in random order.
 Qa with_options(Qa q, Rng& rng, const std::string& truth, std::vector<std::string> distractors) {
   distractors.erase(std::remove(distractors.begin(), distractors.end(), truth), distractors.end());
