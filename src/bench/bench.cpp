@@ -4,11 +4,16 @@
 
 #include "bench/bench_internal.h"
 #include "generate/vlm.h"
+#include "io/files.h"
 #include "model/layers.h"
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
 #include <torch/version.h>
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define SEVA_HAS_LEGACY_PROFILER 1
+#endif
 
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -129,6 +134,23 @@ double Context::gemm_now() const {
   torch::Tensor c;
   const double tm = best_time([&] { c = torch::linear(a, b); }, 1, 3);
   return 2.0 * n * n * n / tm / 1e9;
+}
+
+void Context::profile(const std::string& name, const std::function<void()>& f) const {
+  if (profile_dir.empty()) return;
+#ifdef SEVA_HAS_LEGACY_PROFILER
+  io::make_dir(profile_dir);
+  const std::string path = io::join_path(profile_dir, name + ".trace.json");
+  {
+    torch::autograd::profiler::RecordProfile guard(path);
+    f();
+    sync();
+  }
+  std::printf("  profile of %s: %s\n", name.c_str(), path.c_str());
+#else
+  (void)f;
+  std::printf("  --profile: this libtorch has no legacy profiler; no %s trace written\n", name.c_str());
+#endif
 }
 
 std::string dtype_string(torch::ScalarType t) {

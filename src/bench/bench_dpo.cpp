@@ -14,10 +14,6 @@
 #include "train/logps.h"
 
 #include <torch/torch.h>
-#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
-#include <torch/csrc/autograd/profiler_legacy.h>
-#define SEVA_HAS_LEGACY_PROFILER 1
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -227,20 +223,10 @@ double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditiona
   MemoryProbe mem_ours(ctx);
   double t_ours = ctx.best_time([&] { ours(); opt.step(); }, 0, size.reps);
   auto mr_ours = mem_ours.finish();
-  if (!ctx.profile_dir.empty()) {
-#ifdef SEVA_HAS_LEGACY_PROFILER
-    io::make_dir(ctx.profile_dir);
-    const std::string path = io::join_path(ctx.profile_dir, "dpo_step.trace.json");
-    {
-      torch::autograd::profiler::RecordProfile guard(path);
-      ours();
-      opt.step();
-    }
-    std::printf("  profile of one DPO step (ours): %s\n", path.c_str());
-#else
-    std::printf("  --profile: this libtorch has no legacy profiler; no trace written\n");
-#endif
-  }
+  ctx.profile("dpo_step", [&] {
+    ours();
+    opt.step();
+  });
   {
     torch::NoGradGuard ng;
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(start[i]);

@@ -141,6 +141,7 @@ void bench_generation(const Context& ctx, const Size& size, model::LlavaForCondi
     peak = ctx.gemm_now();
     decode_steps();  // warm-up
     double tm = std::min(decode_steps(), decode_steps());
+    ctx.profile("decode_b" + std::to_string(B), [&] { decode_steps(); });
     double mean_keys = T + 1 + (steps - 1) / 2.0;
     double flops = steps * B * (decoder_token_flops(t, mean_keys) + lm_head_flops(t));
     double weight_bytes = (t.num_hidden_layers * double(layer_matmul_params(t)) + double(t.hidden_size) * t.vocab_size) *

@@ -55,7 +55,7 @@ struct Context {
   torch::ScalarType dtype = torch::kFloat32;
   int threads = 1;
   double peak_gflops = 0;  // the best GEMM rate at the start (the table's machine rows; MFU uses gemm_now)
-  std::string profile_dir; // non-empty: bench_dpo writes a trace of one DPO step here (dpo_step.trace.json)
+  std::string profile_dir; // non-empty: traces of one DPO step and of the decode steps are written here
   bool cuda() const { return device.is_cuda(); }
   void sync() const;        // waits for the device (no-op on CPU)
   // Best wall time of `reps` calls after `warmup` untimed ones, the device synchronised around each.
@@ -64,6 +64,9 @@ struct Context {
   // against the rate measured just before it: a shared machine's speed drifts within a run (on
   // the 2-core VM the same GEMM ran at 106 and at 181 GFLOP/s a few minutes apart).
   double gemm_now() const;
+  // With --profile: runs f once under libtorch's legacy profiler and writes DIR/NAME.trace.json
+  // (chrome://tracing format); prints where. Without --profile it does nothing.
+  void profile(const std::string& name, const std::function<void()>& f) const;
 };
 
 // Peak memory of one phase. CPU: the process's resident-set high-water mark (VmHWM), reset at

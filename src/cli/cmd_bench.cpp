@@ -15,7 +15,8 @@ Action register_bench(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--json", o->json_path, "also write the report as JSON to this file");
   cmd->add_option("--profile", o->profile_dir,
-                  "write a per-op trace of one DPO step (ours) to DIR/dpo_step.trace.json (chrome://tracing format)");
+                  "write per-op traces (chrome://tracing format) of one DPO step (ours) and of the decode steps at\n"
+                  "batch 1 and 16: DIR/dpo_step.trace.json, DIR/decode_b1.trace.json, DIR/decode_b16.trace.json");
   cmd->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "auto (float32 on CPU, bfloat16 on CUDA), float32, float16, bfloat16")
