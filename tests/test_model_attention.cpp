@@ -1,4 +1,4 @@
-// attend(): the one-query form used by decode steps and the block form, against softmax(qkᵀ/√D + bias)v
+// attend() with one query (a decode step), with several, and split into row blocks, against softmax(qkᵀ/√D + bias)v
 // computed in float64, on the KV cache's layout (keys and values a narrowed view of a longer buffer).
 #include "model/attention.h"
 
@@ -47,11 +47,11 @@ TEST(ModelAttention, OneQueryMatchesTheFormulaOnANarrowedCache) {
   EXPECT_FALSE(torch::equal(again.narrow(0, 3, 1), out.narrow(0, 3, 1)));
 }
 
-TEST(ModelAttention, OneQuerySplitIntoRowBlocksMatchesTheFormula) {
-  // 4 heads x 2048 keys x 64 dims x 4 bytes = 2 MB of temporaries a row: 8 rows a block, so 10 rows
-  // run as two blocks.
+TEST(ModelAttention, RowBlocksMatchTheFormula) {
+  // 4 heads x 1 query x 8192 keys x 4 bytes = 128 KB of scores a row, 16 MB blocks: 128 rows a
+  // block, so 130 rows run as two blocks.
   torch::NoGradGuard ng;
-  auto c = make_case(10, 4, 1, 2048, 64);
+  auto c = make_case(130, 4, 1, 8192, 4);
   auto out = attend(c.q, c.k, c.v, c.bias);
   EXPECT_LT((out - reference(c.q, c.k, c.v, c.bias)).abs().max().item<double>(), 1e-6);
 }

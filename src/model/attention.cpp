@@ -27,20 +27,6 @@ torch::Tensor attend_block(const torch::Tensor& q, const torch::Tensor& k, const
   return torch::matmul(probs, v);
 }
 
-// The same for one query position (a decode step), as multiply-and-sum instead of matmul: this
-// libtorch's CPU bmm runs one BLAS call per (row, head) matrix, with a select and as_strided per
-// operand, about 40 µs each, which at batch 16 x 8 heads costs more than the arithmetic (seva
-// bench --profile, decode_b16: bmm and its selects were 57% of a decode step).
-torch::Tensor attend_one_query(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                               const torch::Tensor& bias) {
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  auto scores = (k * (q * scale)).sum(-1).unsqueeze(2);  // (b, H, Tk, D) -> (b, H, 1, Tk)
-  if (bias.defined()) scores.add_(bias);
-  auto acc = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-  auto probs = scores.scalar_type() == acc ? torch::softmax(scores, -1) : torch::softmax(scores, -1, acc).to(q.scalar_type());
-  return (probs.transpose(-2, -1) * v).sum(2, /*keepdim=*/true);  // (b, H, Tk, D) -> (b, H, 1, D)
-}
-
 }  // namespace
 #endif
 
@@ -54,19 +40,15 @@ torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch
   // Batch rows in blocks whose (H, Tq, Tk) scores stay under 16 MB: glibc serves blocks that size
   // from memory it keeps, while larger ones are fresh mmap'd pages, faulted in and zeroed by the
   // kernel on every call (seva bench --size small, 2 cores: the vision tower 1.4x faster).
-  // The one-query form's temporaries are (H, Tk, D) per row, the block's scores (H, Tq, Tk).
-  const bool one_query = q.size(2) == 1;
-  const auto block = one_query ? attend_one_query : attend_block;
   const int64_t B = q.size(0);
-  const int64_t row_bytes =
-      q.size(1) * k.size(2) * (one_query ? q.size(3) : q.size(2)) * static_cast<int64_t>(sizeof(float));
+  const int64_t row_bytes = q.size(1) * q.size(2) * k.size(2) * static_cast<int64_t>(sizeof(float));
   const int64_t rows = std::clamp<int64_t>((16 << 20) / std::max<int64_t>(row_bytes, 1), 1, B);
-  if (rows >= B) return block(q, k, v, bias);
+  if (rows >= B) return attend_block(q, k, v, bias);
   std::vector<torch::Tensor> out;
   for (int64_t b = 0; b < B; b += rows) {
     const int64_t n = std::min(rows, B - b);
     auto bb = !bias.defined() || bias.size(0) == 1 ? bias : bias.narrow(0, b, n);
-    out.push_back(block(q.narrow(0, b, n), k.narrow(0, b, n), v.narrow(0, b, n), bb));
+    out.push_back(attend_block(q.narrow(0, b, n), k.narrow(0, b, n), v.narrow(0, b, n), bb));
   }
   return torch::cat(out, 0);
 #endif
