@@ -100,8 +100,17 @@ TEST(Cli, BenchTinyWritesHeadlinesAndBothDpoModesAgree) {
   // algorithm must give the same loss, and every headline key must be in the JSON report.
   std::string dir = seva::test::temp_dir("cli_bench");
   std::string json_path = dir + "/bench.json";
-  auto r = run_seva("bench --size tiny --threads 2 --json " + json_path);
+  auto r = run_seva("bench --size tiny --threads 2 --json " + json_path + " --profile " + dir + "/prof");
   ASSERT_EQ(r.status, 0) << r.out;
+  // --profile: one trace of the DPO step and one of the decode steps at each batch (tiny: 1 and 4),
+  // each a chrome://tracing event list that holds the decoder's matmuls.
+  for (const char* name : {"dpo_step", "decode_b1", "decode_b4"}) {
+    auto trace = seva::io::read_json(dir + "/prof/" + name + ".trace.json");
+    ASSERT_TRUE(trace.is_array()) << name;
+    bool linear = false;
+    for (const auto& e : trace) linear = linear || (e.contains("name") && e["name"] == "aten::linear");
+    EXPECT_TRUE(linear) << name << ": no aten::linear event in " << trace.size();
+  }
   auto j = seva::io::read_json(json_path);
   for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup",
                         "batched_generation_ceiling", "dpo_speedup_vs_official", "multi_negative_speedup",
