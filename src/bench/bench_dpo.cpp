@@ -8,7 +8,6 @@
 // any optimizer step). Multi-negative: one chosen and 3 rejected packed in one sequence against
 // the same data as 3 separate pairs.
 #include "bench/bench_internal.h"
-#include "io/files.h"
 #include "model/lora.h"
 #include "train/dpo_loss.h"
 #include "train/logps.h"
