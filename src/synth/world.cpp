@@ -5,6 +5,7 @@
 #include "io/files.h"
 #include "seva/rng.h"
 #include "seva/sample.h"
+#include "synth/choice_drill.h"
 #include "synth/questions.h"
 #include "synth/render.h"
 #include "synth/scene.h"
@@ -27,6 +28,8 @@ namespace seva::synth {
 const char* const kWorldManifest = "world.json";
 const char* const kSftStage1 = "sft_stage1.json";
 const char* const kSftStage2 = "sft_stage2.json";
+const char* const kSftChoiceDrill = "sft_choice_drill.json";
+const char* const kSftChoice = "sft_choice.json";
 const char* const kPoolFile = "pool.json";
 const char* const kPoolLabels = "pool_labels.jsonl";
 const char* const kPopeFile = "pope.jsonl";
@@ -175,7 +178,7 @@ json write_world(const WorldOptions& o) {
 
   // ---- train: images, SFT stage 1 (captions) and stage 2 (question families + some captions)
   auto t0 = Clock::now();
-  std::vector<std::string> stage1(o.train), stage2(o.train), train_corpus(o.train);
+  std::vector<std::string> stage1(o.train), stage2(o.train), drill(o.train), choice(o.train), train_corpus(o.train);
   std::vector<int64_t> stage2_turns(o.train);
   parallel_for(o.train, o.threads, [&](int64_t i) {
     const Scene s = sample_scene(o.seed, "train", i);
@@ -196,9 +199,24 @@ json write_world(const WorldOptions& o) {
     add_corpus(train_corpus[i], cap);
     for (const auto& q : qas)
       if (q.family != Family::caption) add_corpus(train_corpus[i], q);
+    // The multiple-choice stages (choice_drill.h) draw from a stream of their own and stay out of
+    // the corpus, so adding them changed neither the other files nor the tokenizer.
+    Rng crng(hash_key(o.seed, "choice/train", std::to_string(i)));
+    std::vector<Qa> bind;
+    for (int t = 0; t < 3; ++t) bind.push_back(binding_question(crng));
+    drill[i] = entry(id, rel, bind, true).dump();
+    if (crng.bernoulli(o.choice_binding_share)) {
+      bind.clear();
+      for (int t = 0; t < 3; ++t) bind.push_back(binding_question(crng));
+      choice[i] = entry(id, rel, bind, true).dump();
+    } else {
+      choice[i] = entry(id, rel, choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
+    }
   });
   io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
   io::write_file_atomic(io::join_path(o.out, kSftStage2), json_array_lines(stage2));
+  io::write_file_atomic(io::join_path(o.out, kSftChoiceDrill), json_array_lines(drill));
+  io::write_file_atomic(io::join_path(o.out, kSftChoice), json_array_lines(choice));
   int64_t stage2_total_turns = 0;
   for (auto n : stage2_turns) stage2_total_turns += n;
   seconds["train"] = seconds_since(t0);
@@ -315,6 +333,7 @@ json write_world(const WorldOptions& o) {
       {"splits", {{"train", o.train}, {"pool", o.pool}, {"bench", o.bench}}},
       {"counts",
        {{"sft_stage1", o.train}, {"sft_stage2", o.train}, {"sft_stage2_turns", stage2_total_turns},
+        {"sft_choice_drill", o.train}, {"sft_choice", o.train},
         {"pool_questions", o.pool * k}, {"pope", o.bench}, {"mmbench", o.bench}, {"vqa", o.bench}}},
       {"families", families},
       {"pool_families", pool_fams},
@@ -326,7 +345,8 @@ json write_world(const WorldOptions& o) {
        {{"preferred_color", preferred}, {"preferred_color_prob", kPreferredColorProb}, {"partner_shape", partner},
         {"objects_by_frequency", frequent}}},
       {"files",
-       {{"images", kImagesDir}, {"sft_stage1", kSftStage1}, {"sft_stage2", kSftStage2}, {"pool", kPoolFile},
+       {{"images", kImagesDir}, {"sft_stage1", kSftStage1}, {"sft_stage2", kSftStage2},
+        {"sft_choice_drill", kSftChoiceDrill}, {"sft_choice", kSftChoice}, {"pool", kPoolFile},
         {"pool_labels", kPoolLabels}, {"pope", kPopeFile}, {"mmbench", kMmbenchFile}, {"vqa", kVqaFile},
         {"corpus", kCorpusFile}}},
   };

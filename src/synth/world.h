@@ -20,6 +20,8 @@ struct WorldOptions {
   int pool_questions_per_image = 1;         // distinct families per pool image
   std::vector<std::string> pool_families;   // families asked in the pool; empty = all six
   double stage2_caption_share = 0.15;       // stage-2 entries that are a caption instead of questions
+  double choice_binding_share = 0.4;        // sft_choice entries that are binding drill, not the world's questions
+  double choice_open_share = 0.5;           // sft_choice questions asked openly (and answered) first
   int threads = 2;
   bool quiet = false;                       // no progress lines on stderr
 };
@@ -28,6 +30,8 @@ struct WorldOptions {
 extern const char* const kWorldManifest;   // world.json
 extern const char* const kSftStage1;       // sft_stage1.json
 extern const char* const kSftStage2;       // sft_stage2.json
+extern const char* const kSftChoiceDrill;  // sft_choice_drill.json: stage 6, the binding drill (choice_drill.h)
+extern const char* const kSftChoice;       // sft_choice.json: stage 7, drill and the world's multiple choice
 extern const char* const kPoolFile;        // pool.json
 extern const char* const kPoolLabels;      // pool_labels.jsonl
 extern const char* const kPopeFile;        // pope.jsonl
