@@ -101,8 +101,8 @@ TEST(SynthChoiceDrill, ChoiceTurnsFollowTheirOpenTwins) {
       EXPECT_EQ(asked.size(), 3u);  // three distinct families
     }
     EXPECT_EQ(mc, 180);
-    if (share == 0.0) EXPECT_EQ(open, 0);
-    if (share == 1.0) EXPECT_GT(open, 120);  // all but the exist forms (3 of 5 families asked)
+    if (share == 0.0) { EXPECT_EQ(open, 0); }
+    if (share == 1.0) { EXPECT_GT(open, 120); }  // all but the exist forms (3 of 5 families asked)
     if (share == 0.5) {
       EXPECT_GT(open, 40);
       EXPECT_LT(open, 110);

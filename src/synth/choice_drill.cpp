@@ -7,13 +7,22 @@
 
 namespace seva::synth {
 
-Qa binding_question(Rng& rng) {
-  // The world's short answers, one set per family that has a fixed set (the digits have none).
+namespace {
+
+// The world's short answers, one set per family that has a fixed set (the digits have none).
+std::vector<std::vector<std::string>> answer_sets() {
   std::vector<std::vector<std::string>> sets(4);
   for (const char* c : kColorNames) sets[0].push_back(c);
   for (int n = 0; n <= 4; ++n) sets[1].push_back(std::to_string(n));
   for (int c = 0; c < kCells; ++c) sets[2].push_back(cell_name(c));
   for (int k = 0; k < kKinds; ++k) sets[3].push_back(kind_name(k));
+  return sets;
+}
+
+}  // namespace
+
+Qa binding_question(Rng& rng) {
+  static const std::vector<std::vector<std::string>> sets = answer_sets();
   const auto& set = sets[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(sets.size())))];
   static const int kOptionCounts[] = {2, 3, 4, 4};
   const size_t k = static_cast<size_t>(kOptionCounts[rng.randint(0, 4)]);
@@ -26,6 +35,7 @@ Qa binding_question(Rng& rng) {
   for (size_t i : rng.sample(set.size(), k)) q.options.push_back(set[i]);
   q.answer_index = static_cast<int>(rng.randint(0, static_cast<int64_t>(k)));
   q.stem = "The answer is " + q.options[static_cast<size_t>(q.answer_index)] + ".";
+  // eval::mmbench_prompt's form, but under the drawn letters (it numbers options A, B, … in order).
   q.question = q.stem;
   for (size_t i = 0; i < k; ++i) q.question += "\n" + std::string(1, static_cast<char>('A' + letters[i])) + ". " + q.options[i];
   q.question += "\n" + std::string(eval::kMmbenchInstruction);

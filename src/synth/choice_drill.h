@@ -1,4 +1,5 @@
-// The multiple-choice curriculum of the base's last two SFT stages.
+// The multiple-choice curriculum: data for two SFT stages after the base's five (probed by hand in
+// session 8; not yet stages of `seva demo --from-scratch`, and the shipped base has not seen it).
 //
 // Trained on the world's MMBench-form questions alone, the tiny LLaVA stays at chance on them: it
 // can answer "What color is the circle?" but not pick the option that holds its answer and write
@@ -8,8 +9,8 @@
 // probes from the shipped base: on questions that state the answer ("The answer is blue." then
 // two options under random letters) the loss sat at chance for ~800 steps of batch 32 and then
 // fell within ~100 steps, the phase change of an induction circuit; the real questions alone never
-// got there. So stage 6 is that drill, and stage 7 moves the circuit onto the world's own
-// questions, half of them right after the same question asked openly.
+// got there. So the first stage is that drill, and the second moves the circuit onto the world's
+// own questions, half of them right after the same question asked openly.
 #pragma once
 #include <vector>
 

@@ -202,16 +202,10 @@ json write_world(const WorldOptions& o) {
     // The multiple-choice stages (choice_drill.h) draw from a stream of their own and stay out of
     // the corpus, so adding them changed neither the other files nor the tokenizer.
     Rng crng(hash_key(o.seed, "choice/train", std::to_string(i)));
-    std::vector<Qa> bind;
-    for (int t = 0; t < 3; ++t) bind.push_back(binding_question(crng));
-    drill[i] = entry(id, rel, bind, true).dump();
-    if (crng.bernoulli(o.choice_binding_share)) {
-      bind.clear();
-      for (int t = 0; t < 3; ++t) bind.push_back(binding_question(crng));
-      choice[i] = entry(id, rel, bind, true).dump();
-    } else {
-      choice[i] = entry(id, rel, choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
-    }
+    auto three_binding = [&crng] { return std::vector<Qa>{binding_question(crng), binding_question(crng), binding_question(crng)}; };
+    drill[i] = entry(id, rel, three_binding(), true).dump();
+    const bool binding = crng.bernoulli(o.choice_binding_share);
+    choice[i] = entry(id, rel, binding ? three_binding() : choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
   });
   io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
   io::write_file_atomic(io::join_path(o.out, kSftStage2), json_array_lines(stage2));
