@@ -25,13 +25,28 @@ NPROC=$(nproc)
 PIN="0,1"                         # the peer and seva bench run here
 BUILD_CPUS="2-$(( NPROC - 1 ))"   # the build uses the rest
 
-# Build dependencies: unpack the carried .debs only for what the machine lacks.
+# What the machine has, for the note (and for the next try when something below fails).
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1
+  head -2 /etc/os-release; ldd --version 2>&1 | head -1
+  for t in g++ c++ cmake ninja nvcc pkg-config; do echo "$t: $(command -v $t) $($t --version 2>&1 | head -1)"; done
+  for h in nlohmann/json.hpp CLI/CLI.hpp sentencepiece_processor.h png.h jpeglib.h zlib.h; do
+    echo "$h: $(ls /usr/include/$h /usr/include/x86_64-linux-gnu/$h 2>/dev/null | head -1)"; done
+} >"$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+
+# Build dependencies: unpack the carried .debs (bench/gpu/fetch-debs.sh) only for what the machine lacks.
+has_header() { [ -e "/usr/include/$1" ] || [ -e "/usr/include/x86_64-linux-gnu/$1" ]; }
 DEPS=$ROOT/build-cuda/deps
 EXTRA=""
 missing=""
-[ -e /usr/include/nlohmann/json.hpp ] || missing="$missing nlohmann-json3-dev"
-[ -e /usr/include/CLI/CLI.hpp ] || missing="$missing libcli11-dev"
-pkg-config --exists sentencepiece 2>/dev/null || missing="$missing libsentencepiece-dev libsentencepiece0 libprotobuf-lite32"
+has_header nlohmann/json.hpp || missing="$missing nlohmann-json3-dev"
+has_header CLI/CLI.hpp || missing="$missing libcli11-dev"
+has_header sentencepiece_processor.h || missing="$missing libsentencepiece-dev libsentencepiece0 libprotobuf-lite32"
+has_header png.h || missing="$missing libpng-dev libpng16-16"
+has_header zlib.h || missing="$missing zlib1g-dev"
+has_header jpeglib.h || missing="$missing libjpeg62-turbo-dev libjpeg62-turbo"
+command -v pkg-config >/dev/null || missing="$missing pkgconf pkgconf-bin libpkgconf3"
 if [ -n "$missing" ]; then
   el "missing:$missing -> unpacking bench/gpu/debs into $DEPS"
   mkdir -p "$DEPS"
@@ -41,9 +56,10 @@ if [ -n "$missing" ]; then
     dpkg -x "$deb" "$DEPS"
   done
   # pkg-config files name prefix=/usr: point them at the unpacked tree.
-  for pc in "$DEPS"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc; do
+  for pc in "$DEPS"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc "$DEPS"/usr/share/pkgconfig/*.pc; do
     [ -e "$pc" ] && sed -i "s|^prefix=/usr|prefix=$DEPS/usr|" "$pc"
   done
+  export PATH="$DEPS/usr/bin:$PATH"
   export PKG_CONFIG_PATH="$DEPS/usr/lib/x86_64-linux-gnu/pkgconfig:$DEPS/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
   export CPATH="$DEPS/usr/include:${CPATH:-}"
   export LIBRARY_PATH="$DEPS/usr/lib/x86_64-linux-gnu:${LIBRARY_PATH:-}"
@@ -51,23 +67,40 @@ if [ -n "$missing" ]; then
   EXTRA=";$DEPS/usr"
 fi
 
+# libtorch's CMake files look for the CUDA toolkit and cuDNN: point them at nvcc and at the cuDNN
+# the pip wheels bring (site-packages/nvidia/cudnn), as users of a pip torch must.
+[ -z "${CUDA_HOME:-}" ] && [ -d /usr/local/cuda ] && export CUDA_HOME=/usr/local/cuda
+[ -n "${CUDA_HOME:-}" ] && export PATH="$CUDA_HOME/bin:$PATH"
+export TORCH_CUDA_ARCH_LIST=${TORCH_CUDA_ARCH_LIST:-9.0}
+CUDNN_ARGS=""
+CUDNN=$("$PY" -c 'import nvidia.cudnn as c; print(list(c.__path__)[0])' 2>/dev/null)
+if [ -n "$CUDNN" ] && [ -d "$CUDNN/include" ]; then
+  lib=$(ls "$CUDNN"/lib/libcudnn.so* 2>/dev/null | head -1)
+  export CUDNN_ROOT="$CUDNN" CUDNN_INCLUDE_DIR="$CUDNN/include" CUDNN_LIBRARY="$lib"
+  CUDNN_ARGS="-DCUDNN_ROOT=$CUDNN -DCUDNN_INCLUDE_DIR=$CUDNN/include -DCUDNN_INCLUDE_PATH=$CUDNN/include -DCUDNN_LIBRARY=$lib -DCUDNN_LIBRARY_PATH=$lib"
+  el "cuDNN from the wheel: $CUDNN ($lib)"
+fi
+
 # The peer on the GPU while the CPUs build.
 el "peer: transformers + peft (pinned to cores $PIN)"
-taskset -c "$PIN" "$PY" bench/gpu/peer.py --json "$OUT/peer.json" >"$OUT/peer.log" 2>&1 &
+taskset -c "$PIN" timeout 300 "$PY" bench/gpu/peer.py --json "$OUT/peer.json" >"$OUT/peer.log" 2>&1 &
 PEER=$!
 
 el "configure + build seva (cores $BUILD_CPUS)"
-cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DSEVA_BUILD_TESTS=OFF \
-  -DCMAKE_PREFIX_PATH="$PREFIX$EXTRA" >"$OUT/cmake.log" 2>&1 || { tail -30 "$OUT/cmake.log"; kill $PEER; exit 1; }
-taskset -c "$BUILD_CPUS" cmake --build build-cuda -j"$(( NPROC - 2 ))" --target seva >"$OUT/build.log" 2>&1 \
-  || { grep -E "error|Error" "$OUT/build.log" | head -30; kill $PEER; exit 1; }
+GEN=""
+command -v ninja >/dev/null && GEN="-G Ninja"
+# shellcheck disable=SC2086
+cmake -S . -B build-cuda $GEN -DCMAKE_BUILD_TYPE=Release -DSEVA_BUILD_TESTS=OFF $CUDNN_ARGS \
+  -DCMAKE_PREFIX_PATH="$PREFIX$EXTRA" >"$OUT/cmake.log" 2>&1 || { tail -40 "$OUT/cmake.log"; wait $PEER; tail -8 "$OUT/peer.log"; exit 1; }
+taskset -c "$BUILD_CPUS" timeout 330 cmake --build build-cuda -j"$(( NPROC - 2 ))" --target seva >"$OUT/build.log" 2>&1 \
+  || { grep -E -m 30 "error|Error" "$OUT/build.log"; tail -5 "$OUT/build.log"; wait $PEER; tail -8 "$OUT/peer.log"; exit 1; }
 el "build done"
 wait $PEER
 el "peer done (rc $?)"
 tail -6 "$OUT/peer.log"
 
 el "seva bench --size 7b (bf16, cores $PIN)"
-taskset -c "$PIN" build-cuda/seva bench --size 7b --device cuda --dtype bfloat16 --threads 2 \
+taskset -c "$PIN" timeout 210 build-cuda/seva bench --size 7b --device cuda --dtype bfloat16 --threads 2 \
   --json "$OUT/seva.json" 2>&1 | tee "$OUT/seva.log" | tail -30
 el "done"
 
