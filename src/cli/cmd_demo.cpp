@@ -23,6 +23,8 @@ Action register_demo(CLI::App& app) {
                   "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), nll (ours)");
   cmd->add_option("--seeds", o->seeds, "seeds per study setting")->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads per phase (0: every core)")->capture_default_str();
+  cmd->add_option("--device", o->device, "where the model phases run: cpu, cuda or cuda:N (bfloat16 there)")
+      ->capture_default_str();
   auto& s = o->seva_settings;
   cmd->add_option("--aug", s.aug, "augmentation of the rejected view ('|' between several: multi-negative)")
       ->capture_default_str();

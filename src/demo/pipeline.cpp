@@ -89,9 +89,16 @@ class Runner {
 
   std::vector<std::string> seva(std::vector<std::string> args) const {
     args.insert(args.begin(), o_.seva);
-    if (o_.threads > 0 && args.size() > 1 && args[1] != "world" && args[1] != "sample" && args[1] != "pair" && args[1] != "init") {
+    // The phases that run the model take --threads and --device; world, sample, pair and init do not.
+    const bool model_phase =
+        args.size() > 1 && args[1] != "world" && args[1] != "sample" && args[1] != "pair" && args[1] != "init";
+    if (o_.threads > 0 && model_phase) {
       args.push_back("--threads");
       args.push_back(std::to_string(o_.threads));
+    }
+    if (!o_.device.empty() && o_.device != "cpu" && model_phase) {
+      args.push_back("--device");
+      args.push_back(o_.device);
     }
     return args;
   }

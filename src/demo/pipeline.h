@@ -44,6 +44,7 @@ struct DemoOptions {
   bool quick = false;         // a ~10x smaller world and run, for smoke tests
   uint64_t seed = 0;
   int threads = 0;            // 0 = every core
+  std::string device = "cpu"; // cpu, cuda or cuda:N: where the model phases run (bfloat16 on CUDA)
   std::string study;          // aug | noise | scale | sft | multi; empty = one SeVa run
   int64_t seeds = 3;          // seeds per study setting
   SevaSettings seva_settings;
