@@ -38,7 +38,7 @@ train::SftOptions options(const std::string& dir) {
   train::SftOptions o;
   o.model.model_dir = test::fixture_path("model_A");
   o.model.threads = 2;
-  o.data = write_data(dir);
+  o.data = {write_data(dir)};
   o.images = test::fixture_path("images");
   o.out = dir + "/run";
   o.lr = 1e-2;
@@ -123,6 +123,35 @@ TEST(Sft, FewStepsLowerTheLoss) {
   EXPECT_TRUE(io::file_exists(o.out + "/model/tokenizer.model"));
   EXPECT_TRUE(io::file_exists(o.out + "/model/preprocessor_config.json"));
   EXPECT_TRUE(io::file_exists(o.out + "/checkpoint/state.json"));
+}
+
+TEST(Sft, SeveralDataFilesAreOneMixture) {
+  auto dir = test::temp_dir("sft_mix");
+  auto o = options(dir);
+  nlohmann::json more = nlohmann::json::array();
+  for (const char* id : {"d", "e"})
+    more.push_back({{"id", id}, {"image", "img2_64x64.png"},
+                    {"conversations", {turn("human", "<image>\nWhat is it?"), turn("gpt", "A square.")}}});
+  const std::string second = dir + "/more.json";
+  io::write_file_atomic(second, more.dump());
+  o.data.push_back(second);
+  o.train = {"projector"};
+  o.epochs = 2;
+  // 3 + 2 entries with an image x 2 epochs = 10 examples, batch 4: three steps (the first file
+  // alone: 6 examples, two steps).
+  EXPECT_EQ(train::train_sft(o), 3);
+  // A file with no entry that has an image is named, not silently dropped from the mixture.
+  const std::string text_only = dir + "/text.json";
+  io::write_file_atomic(text_only, R"([{"id": "t", "conversations": [{"from": "human", "value": "Hi"}, )"
+                                   R"({"from": "gpt", "value": "Hello."}]}])");
+  o.data.push_back(text_only);
+  o.out = dir + "/run2";
+  try {
+    train::train_sft(o);
+    FAIL() << "expected an error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(text_only), std::string::npos) << e.what();
+  }
 }
 
 TEST(Sft, TrainingTheProjectorChangesOnlyProjectorWeights) {

@@ -12,7 +12,11 @@ Action register_sft(CLI::App& app) {
   auto o = std::make_shared<train::SftOptions>();
   auto* cmd = app.add_subcommand("sft", "Supervised fine-tuning on LLaVA-665k-form conversations");
   add_model_options(*cmd, o->model);
-  cmd->add_option("--data", o->data, "LLaVA-665k-form JSON: [{id, image, conversations}]")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", o->data,
+                  "LLaVA-665k-form JSON: [{id, image, conversations}]; several files (or --data again) are one "
+                  "shuffled mixture")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--images", o->images, "directory the entries' image paths are relative to")->required();
   cmd->add_option("--out", o->out, "run directory (metrics.jsonl, checkpoint/, model/ or adapter/)")->required();
   cmd->add_option("--train", o->train, "parts that train, comma-separated: vision, projector, language")

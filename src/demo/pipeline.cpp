@@ -318,7 +318,7 @@ void run_demo(const DemoOptions& o) {
                    std::to_string(sz.bench_images), "--pool-questions-per-image", "2"})});
 
   // 2. The base: shipped, given, or trained here (the tokenizer, then LLaVA's caption and question
-  // SFT stages in five passes; two with --quick).
+  // SFT stages in five passes, then two of multiple choice; two stages in all with --quick).
   std::string base = o.base;
   if (scratch) {
     const std::string init = io::join_path(o.out, "base-init");
@@ -327,13 +327,36 @@ void run_demo(const DemoOptions& o) {
     const std::string sft1 = io::join_path(o.out, "base-sft1"), sft2 = io::join_path(o.out, "base-sft2");
     // The prototype's optimiser (../shared notes): AdamW betas (0.9, 0.98), weight decay 0.01 on
     // weight matrices only, warm-up then cosine to 0.1x.
+    struct Stage {
+      std::vector<std::string> data;  // world files, one mixture
+      std::string parts = "vision,projector,language", lr, warmup_steps, min_lr_ratio = "0.1", batch = "64";
+      std::string epochs = "1";
+      int64_t steps = 0;  // 0: every epoch
+    };
+    auto stage = [&](const std::string& model, const std::string& out, const Stage& st) {
+      std::vector<std::string> a = {"sft", "--model", model};
+      for (const auto& d : st.data) {
+        a.push_back("--data");
+        a.push_back(io::join_path(world, d));
+      }
+      for (const std::string& x :
+           {std::string("--images"), io::join_path(world, "images"), std::string("--out"), out, std::string("--train"),
+            st.parts, std::string("--lr"), st.lr, std::string("--weight-decay"), std::string("0.01"),
+            std::string("--adam-beta2"), std::string("0.98"), std::string("--warmup-steps"), st.warmup_steps,
+            std::string("--min-lr-ratio"), st.min_lr_ratio, std::string("--batch-size"), st.batch,
+            std::string("--micro-batch-size"), st.batch, std::string("--epochs"), st.epochs, std::string("--max-steps"),
+            std::to_string(st.steps > 0 ? st.steps : -1), std::string("--seed"), std::to_string(o.seed)})
+        a.push_back(x);
+      return r.seva(a);
+    };
     auto sft = [&](const std::string& model, const std::string& data, const std::string& out, int64_t steps,
                    const std::string& lr, const std::string& warmup_steps) {
-      return r.seva({"sft", "--model", model, "--data", io::join_path(world, data), "--images",
-                     io::join_path(world, "images"), "--out", out, "--train", "vision,projector,language", "--lr", lr,
-                     "--weight-decay", "0.01", "--adam-beta2", "0.98", "--warmup-steps", warmup_steps,
-                     "--min-lr-ratio", "0.1", "--batch-size", "64", "--micro-batch-size", "64", "--max-steps",
-                     std::to_string(steps > 0 ? steps : -1), "--seed", std::to_string(o.seed)});
+      Stage st;
+      st.data = {data};
+      st.lr = lr;
+      st.warmup_steps = warmup_steps;
+      st.steps = steps;
+      return stage(model, out, st);
     };
     r.phase("sft1", "base SFT stage 1 (captions)", {sft(init, "sft_stage1.json", sft1, sz.sft1_steps, "2e-3", std::to_string(sz.warmup_steps))});
     r.phase("sft2", "base SFT stage 2 (questions)",
@@ -357,7 +380,26 @@ void run_demo(const DemoOptions& o) {
         r.phase(st.key, st.title, {sft(io::join_path(prev, "model"), st.data, out, 0, "1e-3", "15")});
         prev = out;
       }
-      last = prev;
+      // Multiple choice (choice_drill.h). The base after stage 5 answered every MMBench question
+      // with one letter (25.3%, chance): binding "the option that says X" to its letter is an
+      // induction-like circuit that needs no vision, and its loss sits at chance for ~800-1000
+      // steps before it falls (session 8). Stage 6 drills it on stated answers for two epochs,
+      // vision frozen; stage 7 trains the world's MC questions (half after their open twin) mixed
+      // one to one with the question families, every part, so the families are not forgotten.
+      Stage drill;
+      drill.data = {"sft_choice_drill.json"};
+      drill.parts = "projector,language";
+      drill.lr = "1e-3", drill.warmup_steps = "15", drill.min_lr_ratio = "0.5", drill.batch = "32", drill.epochs = "2";
+      const std::string sft6 = io::join_path(o.out, "base-sft6");
+      r.phase("sft6", "base SFT stage 6 (multiple-choice drill on stated answers)",
+              {stage(io::join_path(prev, "model"), sft6, drill)});
+      Stage mixed;
+      mixed.data = {"sft_stage2.json", "sft_choice.json"};
+      mixed.lr = "5e-4", mixed.warmup_steps = "15";
+      const std::string sft7 = io::join_path(o.out, "base-sft7");
+      r.phase("sft7", "base SFT stage 7 (question families + multiple choice)",
+              {stage(io::join_path(sft6, "model"), sft7, mixed)});
+      last = sft7;
     }
     base = io::join_path(last, "model");
   } else if (base.empty()) {

@@ -236,8 +236,13 @@ int64_t train_sft(const SftOptions& o) {
   auto vlm = generate::Vlm::load(model_opts);
   auto& m = *vlm.model;
   int64_t skipped = 0;
-  auto data = read_sft_data(o.data, &skipped);
-  if (data.empty()) throw std::runtime_error(o.data + ": no entries with an image");
+  std::vector<SftExample> data;
+  for (const auto& f : o.data) {
+    auto part = read_sft_data(f, &skipped);
+    if (part.empty()) throw std::runtime_error(f + ": no entries with an image");
+    data.insert(data.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+  }
+  if (data.empty()) throw std::runtime_error("seva sft: no --data file given");
   if (!quiet && skipped > 0) std::cerr << "seva sft: skipped " << skipped << " text-only entries\n";
   std::vector<SftTokens> tokens;
   for (const auto& e : data) tokens.push_back(tokenize_dialogue(vlm.tokenizer, e));

@@ -47,7 +47,7 @@ torch::Tensor sft_logps(model::LlavaForConditionalGenerationImpl& model, const s
 
 struct SftOptions {
   generate::ModelOptions model;
-  std::string data;                  // LLaVA-665k-form JSON
+  std::vector<std::string> data;     // LLaVA-665k-form JSON files, concatenated (a data mixture)
   std::string images;                // directory the entries' image paths are relative to
   std::string out;                   // run directory
   std::vector<std::string> train = {"projector", "language"};  // any of vision, projector, language
