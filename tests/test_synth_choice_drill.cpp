@@ -70,6 +70,16 @@ TEST(SynthChoiceDrill, BindingAnswerIsTheLetterOfTheStatedOption) {
     skipped_a_letter = opts.size() < 4 && opts.rbegin()->first != static_cast<char>('A' + opts.size() - 1);
   }
   EXPECT_TRUE(skipped_a_letter);
+  // A fixed number of options: exactly that many, the stated one's letter the answer; others refused.
+  for (int k : {2, 3, 4})
+    for (int i = 0; i < 50; ++i) {
+      const synth::Qa q = synth::binding_question(rng, k);
+      const auto opts = option_lines(q.question);
+      ASSERT_EQ(opts.size(), static_cast<size_t>(k)) << q.question;
+      EXPECT_EQ(opts.at(q.answer[0]), q.options[static_cast<size_t>(q.answer_index)]);
+    }
+  EXPECT_THROW(synth::binding_question(rng, 1), std::invalid_argument);
+  EXPECT_THROW(synth::binding_question(rng, 5), std::invalid_argument);
 }
 
 TEST(SynthChoiceDrill, ChoiceTurnsFollowTheirOpenTwins) {
@@ -122,7 +132,19 @@ TEST(SynthChoiceDrill, WorldWritesBothStagesOutsideTheCorpus) {
   const auto manifest = synth::write_world(o);
   EXPECT_EQ(manifest["files"]["sft_choice_drill"], "sft_choice_drill.json");
   EXPECT_EQ(manifest["files"]["sft_choice"], "sft_choice.json");
+  EXPECT_EQ(manifest["files"]["sft_choice_drill2"], "sft_choice_drill2.json");
   int64_t skipped = -1;
+  // The two-option drill: three stated-answer questions per image, each with exactly two options.
+  const auto drill2 = train::read_sft_data(dir + "/sft_choice_drill2.json", &skipped);
+  EXPECT_EQ(skipped, 0);
+  ASSERT_EQ(drill2.size(), 40u);
+  for (const auto& ex : drill2) {
+    ASSERT_EQ(ex.turns.size(), 3u);
+    for (const auto& [question, answer] : ex.turns) {
+      EXPECT_EQ(option_lines(question).size(), 2u) << question;
+      EXPECT_TRUE(option_lines(question).count(answer[0])) << question << " -> " << answer;
+    }
+  }
   const auto drill = train::read_sft_data(dir + "/sft_choice_drill.json", &skipped);
   EXPECT_EQ(skipped, 0);
   ASSERT_EQ(drill.size(), 40u);

@@ -222,7 +222,7 @@ TEST(SynthWorld, SameSeedSameBytesOtherSeedOtherBytes) {
   synth::write_world(ob);
   synth::write_world(oc);
   const auto fa = all_files(a), fb = all_files(b), fc = all_files(c);
-  ASSERT_EQ(fa.size(), 30u + 24u + 60u + 11u);  // images and the 11 files
+  ASSERT_EQ(fa.size(), 30u + 24u + 60u + 12u);  // images and the 12 files
   EXPECT_TRUE(fa == fb);
   for (const auto& [name, bytes] : fa) {
     ASSERT_TRUE(fc.count(name)) << name;

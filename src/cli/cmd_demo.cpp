@@ -17,7 +17,7 @@ Action register_demo(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the world and of the SeVa run")->capture_default_str();
   cmd->add_option("--base", o->base, "base llava-hf checkpoint (default: the shipped tiny-world base)");
   cmd->add_flag("--from-scratch", o->from_scratch,
-                "train the tokenizer and the base here (seva init + seven seva sft stages, two with --quick) instead of using the shipped one");
+                "train the tokenizer and the base here (seva init + eight seva sft stages, two with --quick) instead of using the shipped one");
   cmd->add_flag("--base-only", o->base_only, "stop after evaluating the base (with --from-scratch: how the shipped base is made)");
   cmd->add_option("--study", o->study,
                   "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), nll (ours)");

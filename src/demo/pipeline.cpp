@@ -318,7 +318,7 @@ void run_demo(const DemoOptions& o) {
                    std::to_string(sz.bench_images), "--pool-questions-per-image", "2"})});
 
   // 2. The base: shipped, given, or trained here (the tokenizer, then LLaVA's caption and question
-  // SFT stages in five passes, then two of multiple choice; two stages in all with --quick).
+  // SFT stages in five passes, then three of multiple choice; two stages in all with --quick).
   std::string base = o.base;
   if (scratch) {
     const std::string init = io::join_path(o.out, "base-init");
@@ -382,24 +382,34 @@ void run_demo(const DemoOptions& o) {
       }
       // Multiple choice (choice_drill.h). The base after stage 5 answered every MMBench question
       // with one letter (25.3%, chance): binding "the option that says X" to its letter is an
-      // induction-like circuit that needs no vision, and its loss sits at chance for ~800-1000
-      // steps before it falls (session 8). Stage 6 drills it on stated answers for two epochs,
-      // vision frozen; stage 7 trains the world's MC questions (half after their open twin) mixed
-      // one to one with the question families, every part, so the families are not forgotten.
+      // induction-like circuit that needs no vision, and its loss sits at chance for hundreds of
+      // steps before it falls. Stage 6 drills it on stated answers with two options (session 8:
+      // the fall came after ~800 steps; with two to four options from the start it had not come
+      // after 1875, session 9), stage 7 with two to four, vision frozen in both; stage 8 trains the
+      // world's MC questions (half after their open twin) mixed one to one with the question
+      // families, every part, so the families are not forgotten.
       Stage drill;
-      drill.data = {"sft_choice_drill.json"};
       drill.parts = "projector,language";
-      drill.lr = "1e-3", drill.warmup_steps = "15", drill.min_lr_ratio = "0.5", drill.batch = "32", drill.epochs = "2";
-      const std::string sft6 = io::join_path(o.out, "base-sft6");
-      r.phase("sft6", "base SFT stage 6 (multiple-choice drill on stated answers)",
-              {stage(io::join_path(prev, "model"), sft6, drill)});
+      drill.lr = "1e-3", drill.warmup_steps = "15", drill.min_lr_ratio = "0.5", drill.batch = "32";
+      const struct {
+        const char* key;
+        const char* title;
+        const char* data;
+      } drills[] = {{"sft6", "base SFT stage 6 (multiple-choice drill, two options)", "sft_choice_drill2.json"},
+                    {"sft7", "base SFT stage 7 (multiple-choice drill, two to four options)", "sft_choice_drill.json"}};
+      for (const auto& d : drills) {
+        const std::string out = io::join_path(o.out, std::string("base-") + d.key);
+        drill.data = {d.data};
+        r.phase(d.key, d.title, {stage(io::join_path(prev, "model"), out, drill)});
+        prev = out;
+      }
       Stage mixed;
       mixed.data = {"sft_stage2.json", "sft_choice.json"};
       mixed.lr = "5e-4", mixed.warmup_steps = "15";
-      const std::string sft7 = io::join_path(o.out, "base-sft7");
-      r.phase("sft7", "base SFT stage 7 (question families + multiple choice)",
-              {stage(io::join_path(sft6, "model"), sft7, mixed)});
-      last = sft7;
+      const std::string sft8 = io::join_path(o.out, "base-sft8");
+      r.phase("sft8", "base SFT stage 8 (question families + multiple choice)",
+              {stage(io::join_path(prev, "model"), sft8, mixed)});
+      last = sft8;
     }
     base = io::join_path(last, "model");
   } else if (base.empty()) {

@@ -40,7 +40,7 @@ struct DemoOptions {
   std::string seva;           // the seva executable the phases run
   std::string out = "runs/demo";
   std::string base;           // base checkpoint; empty = the shipped one (or trained, --from-scratch)
-  bool from_scratch = false;  // train the tokenizer and the base with seva init + seven seva sft stages (two with --quick)
+  bool from_scratch = false;  // train the tokenizer and the base with seva init + eight seva sft stages (two with --quick)
   bool quick = false;         // a ~10x smaller world and run, for smoke tests
   uint64_t seed = 0;
   int threads = 0;            // 0 = every core

@@ -21,11 +21,12 @@ std::vector<std::vector<std::string>> answer_sets() {
 
 }  // namespace
 
-Qa binding_question(Rng& rng) {
+Qa binding_question(Rng& rng, int options) {
+  if (options != 0 && (options < 2 || options > 4)) throw std::invalid_argument("binding_question: options must be 0 or 2..4");
   static const std::vector<std::vector<std::string>> sets = answer_sets();
   const auto& set = sets[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(sets.size())))];
   static const int kOptionCounts[] = {2, 3, 4, 4};
-  const size_t k = static_cast<size_t>(kOptionCounts[rng.randint(0, 4)]);
+  const size_t k = static_cast<size_t>(options != 0 ? options : kOptionCounts[rng.randint(0, 4)]);
   std::vector<size_t> letters = rng.sample(4, k);
   std::sort(letters.begin(), letters.end());
 

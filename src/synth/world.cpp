@@ -28,6 +28,7 @@ namespace seva::synth {
 const char* const kWorldManifest = "world.json";
 const char* const kSftStage1 = "sft_stage1.json";
 const char* const kSftStage2 = "sft_stage2.json";
+const char* const kSftChoiceDrill2 = "sft_choice_drill2.json";
 const char* const kSftChoiceDrill = "sft_choice_drill.json";
 const char* const kSftChoice = "sft_choice.json";
 const char* const kPoolFile = "pool.json";
@@ -178,7 +179,8 @@ json write_world(const WorldOptions& o) {
 
   // ---- train: images, SFT stage 1 (captions) and stage 2 (question families + some captions)
   auto t0 = Clock::now();
-  std::vector<std::string> stage1(o.train), stage2(o.train), drill(o.train), choice(o.train), train_corpus(o.train);
+  std::vector<std::string> stage1(o.train), stage2(o.train), drill2(o.train), drill(o.train), choice(o.train),
+      train_corpus(o.train);
   std::vector<int64_t> stage2_turns(o.train);
   parallel_for(o.train, o.threads, [&](int64_t i) {
     const Scene s = sample_scene(o.seed, "train", i);
@@ -206,9 +208,12 @@ json write_world(const WorldOptions& o) {
     drill[i] = entry(id, rel, three_binding(), true).dump();
     const bool binding = crng.bernoulli(o.choice_binding_share);
     choice[i] = entry(id, rel, binding ? three_binding() : choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
+    Rng rng2(hash_key(o.seed, "choice2/train", std::to_string(i)));  // added later: a stream of its own
+    drill2[i] = entry(id, rel, {binding_question(rng2, 2), binding_question(rng2, 2), binding_question(rng2, 2)}, true).dump();
   });
   io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
   io::write_file_atomic(io::join_path(o.out, kSftStage2), json_array_lines(stage2));
+  io::write_file_atomic(io::join_path(o.out, kSftChoiceDrill2), json_array_lines(drill2));
   io::write_file_atomic(io::join_path(o.out, kSftChoiceDrill), json_array_lines(drill));
   io::write_file_atomic(io::join_path(o.out, kSftChoice), json_array_lines(choice));
   int64_t stage2_total_turns = 0;
@@ -327,7 +332,7 @@ json write_world(const WorldOptions& o) {
       {"splits", {{"train", o.train}, {"pool", o.pool}, {"bench", o.bench}}},
       {"counts",
        {{"sft_stage1", o.train}, {"sft_stage2", o.train}, {"sft_stage2_turns", stage2_total_turns},
-        {"sft_choice_drill", o.train}, {"sft_choice", o.train},
+        {"sft_choice_drill2", o.train}, {"sft_choice_drill", o.train}, {"sft_choice", o.train},
         {"pool_questions", o.pool * k}, {"pope", o.bench}, {"mmbench", o.bench}, {"vqa", o.bench}}},
       {"families", families},
       {"pool_families", pool_fams},
@@ -340,7 +345,8 @@ json write_world(const WorldOptions& o) {
         {"objects_by_frequency", frequent}}},
       {"files",
        {{"images", kImagesDir}, {"sft_stage1", kSftStage1}, {"sft_stage2", kSftStage2},
-        {"sft_choice_drill", kSftChoiceDrill}, {"sft_choice", kSftChoice}, {"pool", kPoolFile},
+        {"sft_choice_drill2", kSftChoiceDrill2}, {"sft_choice_drill", kSftChoiceDrill}, {"sft_choice", kSftChoice},
+        {"pool", kPoolFile},
         {"pool_labels", kPoolLabels}, {"pope", kPopeFile}, {"mmbench", kMmbenchFile}, {"vqa", kVqaFile},
         {"corpus", kCorpusFile}}},
   };

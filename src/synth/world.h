@@ -30,6 +30,7 @@ struct WorldOptions {
 extern const char* const kWorldManifest;   // world.json
 extern const char* const kSftStage1;       // sft_stage1.json
 extern const char* const kSftStage2;       // sft_stage2.json
+extern const char* const kSftChoiceDrill2;  // sft_choice_drill2.json: the binding drill, two options
 extern const char* const kSftChoiceDrill;  // sft_choice_drill.json: the binding drill (choice_drill.h)
 extern const char* const kSftChoice;       // sft_choice.json: drill and the world's multiple choice
 extern const char* const kPoolFile;        // pool.json
