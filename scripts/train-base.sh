@@ -11,9 +11,10 @@
 #     answers, two options), then one of sft_choice_drill.json (two to four options); projector
 #     and language model only, lr 1e-3 cosine to 0.5x, batch 32.
 #   stage 8: one epoch of sft_stage2.json + sft_choice.json as one mixture, every part, lr 5e-4.
-# FROM_STAGE5=DIR starts from a stage-5 model (the base shipped before stages 6-8 existed:
-# `git archive b99d899 assets/tiny-world-base | tar -x -C DIR`) and runs stages 6-8 only: the
-# markers of init and stages 1-5 are written as done and DIR is copied in as stage 5's model.
+# FROM_STAGE5=DIR starts from a stage-5 model and runs stages 6-8 only (the markers of init and
+# stages 1-5 are written as done, DIR is copied in as stage 5's model). The base shipped before
+# stages 6-8 existed is stage 5's: `git archive b99d899 assets/tiny-world-base | tar -x -C /tmp`
+# gives it as DIR=/tmp/assets/tiny-world-base.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEVA=${SEVA:-build/seva}
