@@ -1,18 +1,12 @@
 #!/usr/bin/env bash
 # GPU smoke of the whole method: build `seva` against the pip torch (as bench/gpu/run.sh does),
 # then `seva demo --quick --device cuda` (world, base eval, generate with diffusion views, pair,
-# DPO + LoRA, eval, report) and the same demo on the CPU for comparison if time allows.
+# DPO + LoRA, eval, report).
 # Output: $OUT (default build-cuda/demo): report.md and summary.json of the CUDA run, logs.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
-OUT=${OUT:-build-cuda/demo}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-T0=$(date +%s)
-el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+OUT_DEFAULT=build-cuda/demo
 # shellcheck source=bench/gpu/env.sh
-source "$ROOT/bench/gpu/env.sh"
+source "$(dirname "$0")/env.sh"
 
 el "configure + build seva"
 configure_seva || { tail -40 "$OUT/cmake.log"; exit 1; }

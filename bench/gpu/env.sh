@@ -1,6 +1,15 @@
-# Sourced by bench/gpu/run.sh and bench/gpu/demo.sh (which set ROOT, OUT and el): finds the pip
+# Sourced by bench/gpu/run.sh and bench/gpu/demo.sh after they set OUT_DEFAULT: goes to the repo
+# root, makes $OUT (default $OUT_DEFAULT), defines `el` (elapsed-time log lines), finds the pip
 # torch, records the machine in $OUT/env.txt, unpacks the carried .debs for what the machine lacks,
 # and sets PY, PREFIX, EXTRA, CUDNN_ARGS, GEN and KEEP for configure_seva below.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+OUT=${OUT:-$OUT_DEFAULT}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+T0=$(date +%s)
+el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
+
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import torch' 2>/dev/null && [ -x /opt/torch/.venv/bin/python ]; then PY=/opt/torch/.venv/bin/python; fi
 PREFIX=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)') || { echo "no python torch"; exit 1; }

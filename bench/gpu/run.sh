@@ -9,16 +9,9 @@
 #   3. `seva bench --size 7b` in bf16 on the same 2 cores, then both reports side by side.
 # Output: $OUT (default build-cuda/bench): seva.json, peer.json, logs, summary.txt.
 set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT"
-OUT=${OUT:-build-cuda/bench}
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-T0=$(date +%s)
-el() { echo "[$(( $(date +%s) - T0 )) s] $*"; }
-
+OUT_DEFAULT=build-cuda/bench
 # shellcheck source=bench/gpu/env.sh
-source "$ROOT/bench/gpu/env.sh"
+source "$(dirname "$0")/env.sh"
 PIN="0,1"                         # the peer and seva bench run here
 BUILD_CPUS="2-$(( NPROC - 1 ))"   # the build uses the rest
 
@@ -29,12 +22,9 @@ PEER=$!
 
 el "configure + build seva (cores $BUILD_CPUS)"
 configure_seva || { tail -40 "$OUT/cmake.log"; wait $PEER; tail -8 "$OUT/peer.log"; exit 1; }
-build() { taskset -c "$BUILD_CPUS" timeout "$1" cmake --build build-cuda -j"$(( NPROC - 2 ))" --target seva -- $KEEP >>"$OUT/build.log" 2>&1; }
-build 330 || {
-  # The one file that uses libtorch's CUDA allocator API: without it the bench reports no CUDA peak.
-  grep -q "src/bench/bench.cpp.*error" "$OUT/build.log" && ! grep -q "^#define SEVA_NO_CUDA_MEMORY_STATS" src/bench/bench.cpp &&
-    el "bench.cpp failed against this libtorch: again without CUDA memory statistics" &&
-    sed -i '1i #define SEVA_NO_CUDA_MEMORY_STATS 1' src/bench/bench.cpp && build 200; } || { grep -E -m 30 "error|Error" "$OUT/build.log"; tail -5 "$OUT/build.log"; wait $PEER; tail -8 "$OUT/peer.log"; exit 1; }
+# shellcheck disable=SC2086
+taskset -c "$BUILD_CPUS" timeout 330 cmake --build build-cuda -j"$(( NPROC - 2 ))" --target seva -- $KEEP \
+  >"$OUT/build.log" 2>&1 || { grep -E -m 30 "error|Error" "$OUT/build.log"; tail -5 "$OUT/build.log"; wait $PEER; tail -8 "$OUT/peer.log"; exit 1; }
 el "build done"
 wait $PEER
 el "peer done (rc $?)"

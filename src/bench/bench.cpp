@@ -15,9 +15,7 @@
 #define SEVA_HAS_LEGACY_PROFILER 1
 #endif
 
-// SEVA_NO_CUDA_MEMORY_STATS: a build whose libtorch changed the allocator's C++ API reports no peak.
-#if !defined(SEVA_NO_CUDA_MEMORY_STATS) && __has_include(<c10/cuda/CUDACachingAllocator.h>) && \
-    __has_include(<cuda_runtime_api.h>)
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
 #define SEVA_BENCH_CUDA_MEMORY 1  // allocated_bytes[0]: the AGGREGATE statistic in every version
 #endif
