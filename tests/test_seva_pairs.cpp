@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
+
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "seva/pairs.h"
@@ -145,4 +147,83 @@ TEST(SevaPairs, ReadsAnswersIgnoringATornTail) {
   auto r = pairs::read_answers(dir + "/answers.jsonl");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_DOUBLE_EQ(r[0].logprob, -1);
+}
+
+TEST(SevaPairs, BalanceCapsAnAnswerRejectedMoreOftenThanChosen) {
+  // Noise hides objects: 30 "yes" answers turn "no"; a hue shift makes 6 "no" answers "yes";
+  // 3 digit answers are misread, each differently.
+  std::vector<AnswerRow> r;
+  auto add = [&](const std::string& id, const std::string& orig, const std::string& aug) {
+    r.push_back({id, "x.png", "Q", "original", orig, -0.1});
+    r.push_back({id, "x.png", "Q", "diffusion:500", aug, -1.0});
+  };
+  for (int i = 0; i < 30; ++i) add("e" + std::to_string(100 + i), "yes", "no");
+  for (int i = 0; i < 6; ++i) add("h" + std::to_string(i), "no", "yes");
+  add("t0", "105", "474");
+  add("t1", "941", "444");
+  add("t2", "377", "474");
+  pairs::PairOptions o;
+  o.balance = 1;
+  o.balance_min = 2;
+  o.seed = 3;
+  auto res = pairs::make_pairs(r, o);
+  // "no" is rejected 30 times and chosen 6: 24 of its pairs go; "yes" (rejected 6, chosen 30 then
+  // 6) and "474" (rejected twice, at the floor) stay.
+  EXPECT_EQ(res.unbalanced_negatives, 24);
+  EXPECT_EQ(res.unbalanced, 24);
+  ASSERT_EQ(res.pairs.size(), 15u);
+  std::map<std::string, int> chosen, rejected;
+  for (const auto& p : res.pairs) {
+    ++chosen[p.chosen];
+    for (const auto& n : p.rejected) ++rejected[n];
+  }
+  EXPECT_EQ(chosen["yes"], 6);
+  EXPECT_EQ(rejected["no"], 6);
+  EXPECT_EQ(chosen["no"], 6);
+  EXPECT_EQ(rejected["474"], 2);
+  // File order is kept, and another seed keeps another 6 of the 30.
+  EXPECT_EQ(res.pairs.back().id, "t2");
+  o.seed = 4;
+  auto other = pairs::make_pairs(r, o);
+  ASSERT_EQ(other.pairs.size(), 15u);
+  bool differs = false;
+  for (size_t i = 0; i < 6; ++i) differs = differs || other.pairs[i].id != res.pairs[i].id;
+  EXPECT_TRUE(differs);
+}
+
+TEST(SevaPairs, BalanceDropsNegativesNotWholeMultiNegativePairs) {
+  // Two views: "no" on the first is over-rejected, each second view's answer is unique.
+  std::vector<AnswerRow> r;
+  for (int i = 0; i < 10; ++i) {
+    std::string id = "y" + std::to_string(i);
+    r.push_back({id, "x.png", "Q", "original", "yes", -0.1});
+    r.push_back({id, "x.png", "Q", "diffusion:500", "no", -1.0});
+    r.push_back({id, "x.png", "Q", "jitter", "blue" + std::to_string(i), -1.0});
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "z" + std::to_string(i);
+    r.push_back({id, "x.png", "Q", "original", "no", -0.1});
+    r.push_back({id, "x.png", "Q", "diffusion:500", "yes", -1.0});
+    r.push_back({id, "x.png", "Q", "jitter", "yes", -1.0});
+  }
+  pairs::PairOptions o;
+  o.balance = 1;
+  o.balance_min = 1;
+  auto res = pairs::make_pairs(r, o);
+  EXPECT_EQ(res.unbalanced_negatives, 7);
+  EXPECT_EQ(res.unbalanced, 0);
+  ASSERT_EQ(res.pairs.size(), 13u);
+  int with_no = 0;
+  for (const auto& p : res.pairs) {
+    ASSERT_EQ(p.rejected.size(), p.augs.size());
+    if (p.chosen != "yes") continue;
+    const bool has_no = p.rejected.front() == "no";
+    with_no += has_no;
+    EXPECT_EQ(p.rejected.size(), has_no ? 2u : 1u);
+    EXPECT_EQ(p.augs.back(), "jitter");
+    EXPECT_EQ(p.rejected.back().substr(0, 4), "blue");
+  }
+  EXPECT_EQ(with_no, 3);
+  o.balance = 0;
+  EXPECT_EQ(pairs::make_pairs(r, o).unbalanced_negatives, 0);
 }

@@ -37,6 +37,9 @@ Action register_demo(CLI::App& app) {
   cmd->add_option("--max-chosen-prob", s.max_chosen_prob,
                   "drop pairs whose chosen answer has probability above P: already certain (seva pair; 1 = keep all)")
       ->capture_default_str();
+  cmd->add_option("--balance", s.balance,
+                  "balance the pairs' answers: each rejected at most R times as often as chosen (seva pair; 0 = off)")
+      ->capture_default_str();
   cmd->add_option("--epochs", s.epochs, "DPO epochs")->capture_default_str();
   cmd->add_option("--batch-size", s.batch_size, "DPO pairs per step")->capture_default_str();
   cmd->add_option("--lora-r", s.lora_r, "LoRA rank")->capture_default_str();

@@ -34,6 +34,9 @@ int run_pair(const PairCmdOptions& o) {
   if (o.pair.max_chosen_prob < 1)
     std::cerr << "seva pair: " << res.high_confidence << " pairs dropped: chosen answer's probability above "
               << o.pair.max_chosen_prob << "\n";
+  if (o.pair.balance > 0)
+    std::cerr << "seva pair: balance " << o.pair.balance << ": " << res.unbalanced_negatives
+              << " negatives of over-rejected answers dropped, " << res.unbalanced << " pairs left with none\n";
   std::cerr << "seva pair: " << res.filtered << " pairs kept";
   if (static_cast<int64_t>(res.pairs.size()) != res.filtered) std::cerr << ", " << res.pairs.size() << " after --max-pairs";
   std::cerr << "; wrote " << o.out << " (" << o.format << ")\n";
@@ -64,6 +67,15 @@ Action register_pair(CLI::App& app) {
   cmd->add_option("--max-chosen-prob", o->pair.max_chosen_prob,
                   "drop pairs whose chosen answer has probability above P: the model is already sure of it (1 = keep all)")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--balance", o->pair.balance,
+                  "balance the answers: an answer may be rejected in at most R times as many pairs as it is chosen "
+                  "in; excess negatives are dropped at random (0 = off). Recurring rejected answers are what the "
+                  "augmentation makes the model say (\"no\" under noise), and DPO on them shifts its prior")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--balance-min", o->pair.balance_min, "with --balance: an answer rejected in at most N pairs is never capped")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   return [o] { return run_pair(*o); };
 }

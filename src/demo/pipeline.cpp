@@ -232,7 +232,7 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
   r.phase(dir_rel + "/generate", "answer original and augmented views (" + dir_rel + ")", {r.seva(g)});
   r.phase(dir_rel + "/pair", "pair differing answers (" + dir_rel + ")",
           {r.seva({"pair", "--answers", io::join_path(gen, "answers.jsonl"), "--out", pairs, "--min-chosen-prob",
-                   fmt(s.min_chosen_prob), "--max-chosen-prob", fmt(s.max_chosen_prob)})});
+                   fmt(s.min_chosen_prob), "--max-chosen-prob", fmt(s.max_chosen_prob), "--balance", fmt(s.balance)})});
   std::string adapter = io::join_path(train_dir, "adapter");
   if (s.mode == "seva") {
     r.phase(dir_rel + "/train", "DPO with LoRA (" + dir_rel + ")",
@@ -259,7 +259,7 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
           {"settings",
            {{"aug", s.aug}, {"loss", s.loss}, {"lr", s.lr}, {"beta", s.beta}, {"epochs", s.epochs}, {"mode", s.mode},
             {"pool_fraction", s.pool_fraction}, {"lora_r", s.lora_r}, {"nll", s.nll},
-            {"min_chosen_prob", s.min_chosen_prob}, {"max_chosen_prob", s.max_chosen_prob}}},
+            {"min_chosen_prob", s.min_chosen_prob}, {"max_chosen_prob", s.max_chosen_prob}, {"balance", s.balance}}},
           {"questions", count_lines(questions)},
           {"pairs", count_lines(pairs)}};
 }

@@ -28,6 +28,7 @@ struct SevaSettings {
   // kept chosen answers are 91% right instead of 38%.
   double min_chosen_prob = 0.6;
   double max_chosen_prob = 1.0;       // seva pair --max-chosen-prob (1: keep all)
+  double balance = 0;                 // seva pair --balance (0: off)
   int64_t epochs = 2;
   int64_t batch_size = 16;
   int64_t lora_r = 8;

@@ -40,6 +40,54 @@ std::vector<AnswerRow> read_answers(const std::string& path) {
   return rows;
 }
 
+namespace {
+
+// PairOptions::balance: drops negatives of over-rejected answers until every answer is rejected in
+// at most max(balance x its chosen count, balance_min) pairs.
+void balance_answers(PairResult& res, const PairOptions& opts) {
+  Rng rng(hash_key(opts.seed, "balance"));
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::map<std::string, int64_t> chosen;
+    std::map<std::string, std::vector<std::pair<size_t, size_t>>> rejected;  // answer -> (pair, negative)
+    for (size_t i = 0; i < res.pairs.size(); ++i) {
+      const Pair& p = res.pairs[i];
+      ++chosen[p.chosen];
+      for (size_t k = 0; k < p.rejected.size(); ++k) rejected[p.rejected[k]].emplace_back(i, k);
+    }
+    std::vector<std::vector<bool>> drop(res.pairs.size());
+    for (size_t i = 0; i < res.pairs.size(); ++i) drop[i].assign(res.pairs[i].rejected.size(), false);
+    for (const auto& [answer, where] : rejected) {
+      auto it = chosen.find(answer);
+      const double up = it == chosen.end() ? 0.0 : static_cast<double>(it->second);
+      const auto cap = std::max(static_cast<int64_t>(opts.balance * up), opts.balance_min);
+      const auto n = static_cast<int64_t>(where.size());
+      if (n <= cap) continue;
+      for (size_t j : rng.sample(where.size(), static_cast<size_t>(n - cap))) drop[where[j].first][where[j].second] = true;
+      res.unbalanced_negatives += n - cap;
+      changed = true;
+    }
+    if (!changed) break;
+    std::vector<Pair> kept;
+    for (size_t i = 0; i < res.pairs.size(); ++i) {
+      Pair& p = res.pairs[i];
+      Pair q{p.id, p.image, p.question, p.chosen, {}, {}, p.chosen_ref_logp};
+      for (size_t k = 0; k < p.rejected.size(); ++k) {
+        if (drop[i][k]) continue;
+        q.rejected.push_back(std::move(p.rejected[k]));
+        q.augs.push_back(std::move(p.augs[k]));
+      }
+      if (q.rejected.empty())
+        ++res.unbalanced;
+      else
+        kept.push_back(std::move(q));
+    }
+    res.pairs = std::move(kept);
+  }
+}
+
+}  // namespace
+
 PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opts) {
   // Group by id in order of first appearance; the last answer for an (id, view) wins.
   std::vector<std::string> order;
@@ -88,6 +136,7 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
     }
     res.pairs.push_back(std::move(p));
   }
+  if (opts.balance > 0) balance_answers(res, opts);
   res.filtered = static_cast<int64_t>(res.pairs.size());
   if (opts.max_pairs > 0 && res.filtered > opts.max_pairs) {
     Rng rng(hash_key(opts.seed, "max-pairs"));

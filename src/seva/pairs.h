@@ -43,6 +43,15 @@ struct PairOptions {
   // on the tiny world these were mostly questions the base never gets wrong (digits), whose pairs
   // only push the policy around.
   double max_chosen_prob = 1;
+  // > 0: balance the answers. A rejected answer that recurs across many pairs is what the
+  // augmentation makes the model say (diffusion noise hides objects: "no", "4", "top left"), not a
+  // mistake about this image; DPO on those pairs shifts the model's prior ("never say 4") instead of
+  // teaching it to look. So an answer may be rejected in at most `balance` times as many pairs as it
+  // is chosen in (and never fewer than `balance_min`): the excess negatives are dropped at random,
+  // and a pair left with none goes. Repeated until it holds, since dropping a pair lowers the count
+  // of its chosen answer.
+  double balance = 0;
+  int64_t balance_min = 5;
   uint64_t seed = 0;
 };
 
@@ -53,6 +62,8 @@ struct PairResult {
   int64_t no_original = 0;          // ids without one (skipped)
   int64_t low_confidence = 0;       // pairs dropped by min_chosen_prob
   int64_t high_confidence = 0;      // pairs dropped by max_chosen_prob
+  int64_t unbalanced_negatives = 0; // negatives dropped by balance
+  int64_t unbalanced = 0;           // pairs dropped by balance (no negative left)
   int64_t filtered = 0;             // pairs before --max-pairs
 };
 
