@@ -291,12 +291,17 @@ std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::stri
       s.aug = base.aug + "|diffusion:800|rrcrop";
       s.loss = "multi";
     });
+  } else if (study == "balance") {
+    // Ours: seva pair --balance, off and at several caps (an answer rejected at most R times as
+    // often as it is chosen).
+    for (double b : {0.0, 1.0, 2.0, 3.0})
+      with(b == 0 ? std::string("off") : "R=" + fmt(b), [&](SevaSettings& s) { s.balance = b; });
   } else if (study == "nll") {
     // Not in the paper (plain DPO there): an NLL term on the chosen answer, as a regulariser.
     with("nll 0", [](SevaSettings& s) { s.nll = 0; });
     with("nll 1", [](SevaSettings& s) { s.nll = 1; });
   } else {
-    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi, nll)");
+    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi, balance, nll)");
   }
   return out;
 }
