@@ -20,10 +20,10 @@ struct SevaSettings {
   std::string loss = "sigmoid";
   double lr = 1e-4;
   double beta = 0.1;
-  // NLL weight on the chosen answer (not in the paper, which is plain DPO). On the shipped base,
+  // NLL weight on the chosen answer (not in the paper, which is plain DPO). On the stage-5 base,
   // 3 seeds: POPE F1 +1.6 +- 0.2 and overall +0.1 with it, +0.8 and -0.3 without (study `nll`).
   double nll = 1.0;
-  // seva pair --min-chosen-prob: on the shipped base, keeping every differing pair taught the
+  // seva pair --min-chosen-prob: on an earlier base, keeping every differing pair taught the
   // model to say "yes" (POPE yes-ratio 41% -> 93%) and cost 22 points of counting; at 0.6 the
   // kept chosen answers are 91% right instead of 38%.
   double min_chosen_prob = 0.6;
