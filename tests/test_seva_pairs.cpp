@@ -194,18 +194,13 @@ TEST(SevaPairs, BalanceCapsAnAnswerRejectedMoreOftenThanChosen) {
 TEST(SevaPairs, BalanceDropsNegativesNotWholeMultiNegativePairs) {
   // Two views: "no" on the first is over-rejected, each second view's answer is unique.
   std::vector<AnswerRow> r;
-  for (int i = 0; i < 10; ++i) {
-    std::string id = "y" + std::to_string(i);
-    r.push_back({id, "x.png", "Q", "original", "yes", -0.1});
-    r.push_back({id, "x.png", "Q", "diffusion:500", "no", -1.0});
-    r.push_back({id, "x.png", "Q", "jitter", "blue" + std::to_string(i), -1.0});
-  }
-  for (int i = 0; i < 3; ++i) {
-    std::string id = "z" + std::to_string(i);
-    r.push_back({id, "x.png", "Q", "original", "no", -0.1});
-    r.push_back({id, "x.png", "Q", "diffusion:500", "yes", -1.0});
-    r.push_back({id, "x.png", "Q", "jitter", "yes", -1.0});
-  }
+  auto add = [&](const std::string& id, const std::string& orig, const std::string& noised, const std::string& jittered) {
+    r.push_back({id, "x.png", "Q", "original", orig, -0.1});
+    r.push_back({id, "x.png", "Q", "diffusion:500", noised, -1.0});
+    r.push_back({id, "x.png", "Q", "jitter", jittered, -1.0});
+  };
+  for (int i = 0; i < 10; ++i) add("y" + std::to_string(i), "yes", "no", "blue" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) add("z" + std::to_string(i), "no", "yes", "yes");
   pairs::PairOptions o;
   o.balance = 1;
   o.balance_min = 1;

@@ -46,8 +46,8 @@ namespace {
 // at most max(balance x its chosen count, balance_min) pairs.
 void balance_answers(PairResult& res, const PairOptions& opts) {
   Rng rng(hash_key(opts.seed, "balance"));
-  for (bool changed = true; changed;) {
-    changed = false;
+  while (true) {
+    bool changed = false;
     std::map<std::string, int64_t> chosen;
     std::map<std::string, std::vector<std::pair<size_t, size_t>>> rejected;  // answer -> (pair, negative)
     for (size_t i = 0; i < res.pairs.size(); ++i) {
