@@ -118,8 +118,9 @@ TEST(Cli, BenchTinyWritesHeadlinesAndBothDpoModesAgree) {
     ASSERT_TRUE(j.contains(k)) << k << " missing from " << j.dump();
   EXPECT_LT(j["loss_max_abs_diff"].get<double>(), 1e-5);
   EXPECT_GT(j["gemm_gflops"].get<double>(), 0.0);
-  // The ceiling is the batch-1 generate time over its vision + prefill part: above 1 as long
-  // as decoding takes any time at all.
-  EXPECT_GT(j["batched_generation_ceiling"].get<double>(), 1.0);
+  // The ceiling is a ratio of two separately timed runs (batch-1 generate over its vision +
+  // prefill part), so a loaded machine can put it anywhere: only that it was measured is checked
+  // (a CI run under load once gave 0.4).
+  EXPECT_GT(j["batched_generation_ceiling"].get<double>(), 0.0);
   EXPECT_NE(r.out.find("DPO ours / official"), std::string::npos) << r.out;
 }
