@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "demo/line_chart.h"
+#include "demo/pipeline.h"
 #include "demo/process.h"
 #include "demo/report.h"
 #include "demo/report_html.h"
@@ -62,6 +63,37 @@ TEST(Demo, ReportHtmlRendersTheMarkdownSubsetAndInlinesImages) {
   EXPECT_TRUE(has("[gone: charts/none.png]")) << html;  // a missing image is named, not dropped
   EXPECT_TRUE(has("<pre><code>seva eval --out a&lt;b\n</code></pre>")) << html;
   EXPECT_FALSE(has("|---")) << html;
+}
+
+// Every study holds the defaults (diffusion:500 in aug, t=500 in noise, 1x in scale, ...): in one
+// RUN_DIR they must name one run directory per seed, and every other setting one of its own.
+TEST(Demo, StudiesShareTheRunsOfIdenticalSettings) {
+  const demo::SevaSettings defaults;
+  auto dir_of = [&](const std::string& study, const std::string& name, uint64_t seed) {
+    for (const auto& [n, s] : demo::study_settings(study, defaults))
+      if (n == name) return demo::study_run_dir(s, seed);
+    ADD_FAILURE() << study << " has no setting " << name;
+    return std::string();
+  };
+  EXPECT_EQ(dir_of("aug", "diffusion:500", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("noise", "t=500", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("scale", "1x", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("sft", "seva", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("multi", "1 negative", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("balance", "R=2", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("nll", "nll 1", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("noise", "t=500", 2), "study-runs/default-s2");
+  EXPECT_EQ(dir_of("aug", "flip", 0), "study-runs/aug_flip-s0");
+  EXPECT_EQ(dir_of("noise", "t=300", 0), "study-runs/aug_diffusion_300-s0");
+  EXPECT_EQ(dir_of("scale", "1/4", 0), "study-runs/pool_fraction_0.25-s0");
+  EXPECT_EQ(dir_of("sft", "sft-labels", 0), "study-runs/mode_sft-labels-s0");
+  EXPECT_EQ(dir_of("balance", "off", 0), "study-runs/balance_0-s0");
+  EXPECT_EQ(dir_of("multi", "3 negatives", 0), "study-runs/aug_diffusion_500_diffusion_800_rrcrop-loss_multi-s0");
+  // A study of a changed default (--lr 5e-5) names the change in every run, the shared one too.
+  demo::SevaSettings slow;
+  slow.lr = 5e-5;
+  EXPECT_EQ(demo::study_run_dir(demo::study_settings("noise", slow)[2].second, 0), "study-runs/lr_5e-05-s0");
+  EXPECT_THROW(demo::study_settings("nope", defaults), std::runtime_error);
 }
 
 TEST(Demo, CommandLineQuotesWhatTheShellWouldSplit) {

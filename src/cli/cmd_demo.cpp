@@ -20,7 +20,8 @@ Action register_demo(CLI::App& app) {
                 "train the tokenizer and the base here (seva init + eight seva sft stages, two with --quick) instead of using the shipped one");
   cmd->add_flag("--base-only", o->base_only, "stop after evaluating the base (with --from-scratch: how the shipped base is made)");
   cmd->add_option("--study", o->study,
-                  "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), balance or nll (ours)");
+                  "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), balance or nll (ours); "
+                  "studies in one --out share their common runs and each keeps report-STUDY.md");
   cmd->add_option("--seeds", o->seeds, "seeds per study setting")->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads per phase (0: every core)")->capture_default_str();
   cmd->add_option("--device", o->device, "where the model phases run: cpu, cuda or cuda:N (bfloat16 there)")

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -264,6 +265,38 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
           {"pairs", count_lines(pairs)}};
 }
 
+}  // namespace
+
+// A study run's directory name: the settings that differ from the built-in defaults, then the
+// seed ("default-s0", "aug_flip-s1", "balance_0-pool_fraction_0.25-s2"). Two studies that hold the
+// same setting (the defaults are in every one: diffusion:500 in `aug`, t=500 in `noise`, 1x in
+// `scale`) share its run in one RUN_DIR instead of repeating it.
+std::string study_run_dir(const SevaSettings& s, uint64_t seed) {
+  const SevaSettings d;
+  std::string slug;
+  auto add = [&](const char* key, const std::string& v, bool differs) {
+    if (differs) slug += (slug.empty() ? "" : "-") + std::string(key) + "_" + v;
+  };
+  add("aug", s.aug, s.aug != d.aug);
+  add("loss", s.loss, s.loss != d.loss);
+  add("lr", fmt(s.lr), s.lr != d.lr);
+  add("beta", fmt(s.beta), s.beta != d.beta);
+  add("nll", fmt(s.nll), s.nll != d.nll);
+  add("min_chosen_prob", fmt(s.min_chosen_prob), s.min_chosen_prob != d.min_chosen_prob);
+  add("max_chosen_prob", fmt(s.max_chosen_prob), s.max_chosen_prob != d.max_chosen_prob);
+  add("balance", fmt(s.balance), s.balance != d.balance);
+  add("epochs", std::to_string(s.epochs), s.epochs != d.epochs);
+  add("batch_size", std::to_string(s.batch_size), s.batch_size != d.batch_size);
+  add("lora_r", std::to_string(s.lora_r), s.lora_r != d.lora_r);
+  add("lora_alpha", fmt(s.lora_alpha), s.lora_alpha != d.lora_alpha);
+  add("pool_fraction", fmt(s.pool_fraction), s.pool_fraction != d.pool_fraction);
+  add("mode", s.mode, s.mode != d.mode);
+  std::string rel = "study-runs/";
+  for (char c : slug.empty() ? std::string("default") : slug)
+    rel += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') ? c : '_';
+  return rel + "-s" + std::to_string(seed);
+}
+
 // The settings a study compares: (name, settings) in display order.
 std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::string& study, const SevaSettings& base) {
   std::vector<std::pair<std::string, SevaSettings>> out;
@@ -305,8 +338,6 @@ std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::stri
   }
   return out;
 }
-
-}  // namespace
 
 void run_demo(const DemoOptions& o) {
   const auto start = Clock::now();
@@ -447,10 +478,8 @@ void run_demo(const DemoOptions& o) {
   } else {
     for (const auto& [name, s] : study_settings(o.study, o.seva_settings))
       for (int64_t k = 0; k < o.seeds; ++k) {
-        std::string rel = "study-" + o.study + "/";
-        for (char c : name) rel += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
-        rel += "-s" + std::to_string(k);
-        json run = seva_run(r, o, sz, world, base, s, o.seed + static_cast<uint64_t>(k), rel);
+        const uint64_t seed = o.seed + static_cast<uint64_t>(k);
+        json run = seva_run(r, o, sz, world, base, s, seed, study_run_dir(s, seed));
         run["setting"] = name;
         runs.push_back(run);
       }

@@ -10,6 +10,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace seva::demo {
@@ -58,6 +59,13 @@ struct DemoOptions {
   bool echo = true;           // pass the commands' progress through to stderr
   bool base_only = false;     // stop after evaluating the base (how the shipped base was made)
 };
+
+// The settings a study compares, (name, settings) in display order, each a change of `base`;
+// throws on an unknown study.
+std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::string& study, const SevaSettings& base);
+// A study run's directory in RUN_DIR, named by its settings and seed alone, so that studies
+// holding the same setting share one run.
+std::string study_run_dir(const SevaSettings& s, uint64_t seed);
 
 // Where the shipped base checkpoint is looked for (the source tree's assets/tiny-world-base).
 std::string shipped_base_dir();

@@ -391,10 +391,10 @@ void write_report(const ReportInput& in) {
     }
     summary["study"] = {{"name", in.study}, {"settings", study}};
     io::make_dir(io::join_path(in.run_dir, "charts"));
-    io::write_file_atomic(io::join_path(in.run_dir, "charts/study.svg"),
+    io::write_file_atomic(io::join_path(in.run_dir, "charts/study-" + in.study + ".svg"),
                           eval::bar_chart_svg("change against the base (50 = no change, in points + 50)",
                                               {"POPE F1", "MMBench acc", "overall"}, groups));
-    md << "\n![study](charts/study.svg)\n\n";
+    md << "\n![study](charts/study-" << in.study << ".svg)\n\n";
     if (!in.runs.empty()) summary["seva"] = load_metrics(in.run_dir, in.runs[0].value("dir", "") + "/eval");
   }
 
@@ -408,10 +408,16 @@ void write_report(const ReportInput& in) {
   summary["runs"] = in.runs;
   summary["seconds"] = in.seconds;
   summary["base_model"] = in.base_model;
-  io::write_file_atomic(io::join_path(in.run_dir, "report.md"), md.str());
-  io::write_file_atomic(io::join_path(in.run_dir, "report.html"),
-                        report_html(md.str(), in.run_dir, in.study.empty() ? "seva demo" : "seva demo: study " + in.study));
-  io::write_file_atomic(io::join_path(in.run_dir, "summary.json"), summary.dump(2) + "\n");
+  const std::string html = report_html(md.str(), in.run_dir, in.study.empty() ? "seva demo" : "seva demo: study " + in.study);
+  // Several studies may share one RUN_DIR (and their common runs): report.md is the latest one,
+  // report-STUDY.md keeps each.
+  std::vector<std::string> names = {""};
+  if (!in.study.empty()) names.push_back("-" + in.study);
+  for (const auto& n : names) {
+    io::write_file_atomic(io::join_path(in.run_dir, "report" + n + ".md"), md.str());
+    io::write_file_atomic(io::join_path(in.run_dir, "report" + n + ".html"), html);
+    io::write_file_atomic(io::join_path(in.run_dir, "summary" + n + ".json"), summary.dump(2) + "\n");
+  }
 }
 
 }  // namespace seva::demo
