@@ -82,7 +82,9 @@ TEST(Demo, StudiesShareTheRunsOfIdenticalSettings) {
   EXPECT_EQ(dir_of("multi", "1 negative", 1), "study-runs/default-s1");
   EXPECT_EQ(dir_of("balance", "R=2", 1), "study-runs/default-s1");
   EXPECT_EQ(dir_of("nll", "nll 1", 1), "study-runs/default-s1");
+  EXPECT_EQ(dir_of("lora", "decoder", 1), "study-runs/default-s1");
   EXPECT_EQ(dir_of("noise", "t=500", 2), "study-runs/default-s2");
+  EXPECT_EQ(dir_of("lora", "decoder + projector", 0), "study-runs/lora_projector_1-s0");
   EXPECT_EQ(dir_of("aug", "flip", 0), "study-runs/aug_flip-s0");
   EXPECT_EQ(dir_of("noise", "t=300", 0), "study-runs/aug_diffusion_300-s0");
   EXPECT_EQ(dir_of("scale", "1/4", 0), "study-runs/pool_fraction_0.25-s0");

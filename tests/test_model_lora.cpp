@@ -97,3 +97,67 @@ TEST(Lora, AdapterWithWrongRankNamesTensorAndFile) {
     EXPECT_NE(msg.find("lora_"), std::string::npos) << msg;
   }
 }
+
+// PEFT matches target_modules by the last name component, so linear_1 / linear_2 put adapters on
+// the projector (names only it has); they save under LLaVA's keys and load back.
+TEST(Lora, ProjectorTargetsAdaptLinear1And2AndRoundTrip) {
+  LoraFixture f;
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  model::LoraConfig cfg;
+  cfg.r = 4;
+  cfg.alpha = 8;
+  cfg.target_modules = {"q_proj", "linear_1", "linear_2"};
+  EXPECT_TRUE(cfg.targets_projector());
+  auto trainable = model::add_lora(*m, cfg);
+  EXPECT_EQ(trainable.size(), 8u);  // 2 layers' q_proj + linear_1 + linear_2, × (A, B)
+  int64_t projector = 0;
+  torch::NoGradGuard ng;
+  for (auto& [name, p] : model::lora_parameters(*m)) {
+    projector += name.rfind("multi_modal_projector.linear_", 0) == 0;
+    if (name.find("lora_B") != std::string::npos) p.normal_(0.0, 0.05);  // a trained adapter
+  }
+  EXPECT_EQ(projector, 4);
+  auto px = f.tensors.get("lora.pixel_values");
+  auto with = m->forward_logits({f.ids()}, px);
+  model::set_lora_enabled(*m, false);
+  EXPECT_GT(max_diff(with, m->forward_logits({f.ids()}, px)), 1e-4);
+  model::set_lora_enabled(*m, true);
+  auto dir = test::temp_dir("lora_projector");
+  model::save_adapter(*m, cfg, dir);
+  io::SafetensorsFile saved(dir + "/adapter_model.safetensors");
+  EXPECT_TRUE(saved.contains("base_model.model.multi_modal_projector.linear_1.lora_A.weight"));
+  EXPECT_TRUE(saved.contains("base_model.model.multi_modal_projector.linear_2.lora_B.weight"));
+  auto m2 = model::load_llava(test::fixture_path("model_A"));
+  model::load_adapter(*m2, dir);
+  EXPECT_TRUE(torch::equal(with, m2->forward_logits({f.ids()}, px)));
+  model::merge_lora(*m2);
+  EXPECT_LT(max_diff(with, m2->forward_logits({f.ids()}, px)), 1e-4);
+}
+
+// seva sft --lora --train projector writes the projector whole beside the adapter, as LLaVA does;
+// loading the adapter must bring it along (it used to be dropped without a word).
+TEST(Lora, NonLoraTrainablesBesideTheAdapterAreLoaded) {
+  auto dir = test::temp_dir("lora_extra");
+  {
+    auto m = model::load_llava(test::fixture_path("model_A"));
+    auto cfg = model::load_adapter(*m, test::fixture_path("lora_A_adapter"));
+    model::save_adapter(*m, cfg, dir);
+  }
+  auto base = model::load_llava(test::fixture_path("model_A"));
+  auto w = base->multi_modal_projector->linear_1->weight.detach().clone() + 0.5;
+  io::save_safetensors(dir + "/non_lora_trainables.safetensors", {{"multi_modal_projector.linear_1.weight", w}});
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  model::load_adapter(*m, dir);
+  EXPECT_TRUE(torch::equal(m->multi_modal_projector->linear_1->weight, w));
+  EXPECT_FALSE(m->multi_modal_projector->linear_1->weight.requires_grad());
+  io::save_safetensors(dir + "/non_lora_trainables.safetensors", {{"multi_modal_projector.linear_9.weight", w}});
+  auto m3 = model::load_llava(test::fixture_path("model_A"));
+  try {
+    model::load_adapter(*m3, dir);
+    FAIL() << "expected an error";
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("non_lora_trainables.safetensors"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("linear_9"), std::string::npos) << msg;
+  }
+}

@@ -81,6 +81,23 @@ TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
   EXPECT_EQ(io::read_jsonl(caches[0]).size(), 7u);  // the key, then one row per pair
 }
 
+// Adapters on the projector only: the trainer keeps the tower's output and runs the projector
+// each step, so they get gradients and move.
+TEST(Trainer, ProjectorAdaptersTrain) {
+  auto o = options(test::temp_dir("train_projector"));
+  o.lora.target_modules = {"linear_1", "linear_2"};
+  EXPECT_EQ(train::train_dpo(o), 3);
+  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_NEAR(rows[0]["loss"].get<double>(), std::log(2.0), 1e-5);
+  EXPECT_LT(rows[2]["loss"].get<double>(), rows[0]["loss"].get<double>());
+  io::SafetensorsFile f(o.out + "/adapter/adapter_model.safetensors");
+  EXPECT_EQ(f.keys().size(), 4u);
+  for (const char* k : {"base_model.model.multi_modal_projector.linear_1.lora_B.weight",
+                        "base_model.model.multi_modal_projector.linear_2.lora_B.weight"})
+    EXPECT_GT(f.get(k).abs().max().item<double>(), 0.0) << k;  // B starts at zero
+}
+
 TEST(Trainer, MultiNegativePairsWithDifferentNumbersOfNegatives) {
   // `seva pair` keeps only the views whose answer changed, so multi-negative pairs hold 1 to k
   // rejected answers; a micro-batch mixing them used to crash. At step 0 (policy = reference)

@@ -20,7 +20,7 @@ Action register_demo(CLI::App& app) {
                 "train the tokenizer and the base here (seva init + eight seva sft stages, two with --quick) instead of using the shipped one");
   cmd->add_flag("--base-only", o->base_only, "stop after evaluating the base (with --from-scratch: how the shipped base is made)");
   cmd->add_option("--study", o->study,
-                  "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), balance or nll (ours); "
+                  "a study of the paper's claims instead of one run: aug, noise, scale, sft or multi (the paper), balance, nll or lora (ours); "
                   "studies in one --out share their common runs and each keeps report-STUDY.md");
   cmd->add_option("--seeds", o->seeds, "seeds per study setting")->capture_default_str();
   cmd->add_option("--threads", o->threads, "threads per phase (0: every core)")->capture_default_str();
@@ -45,6 +45,7 @@ Action register_demo(CLI::App& app) {
   cmd->add_option("--batch-size", s.batch_size, "DPO pairs per step")->capture_default_str();
   cmd->add_option("--lora-r", s.lora_r, "LoRA rank")->capture_default_str();
   cmd->add_option("--lora-alpha", s.lora_alpha, "LoRA alpha")->capture_default_str();
+  cmd->add_flag("--lora-projector", s.lora_projector, "LoRA on the projector's linear_1 and linear_2 too (not only the decoder)");
   return [o] {
     o->seva = demo::self_executable();
     demo::run_demo(*o);

@@ -21,7 +21,7 @@ Action register_sft(CLI::App& app) {
   cmd->add_option("--out", o->out, "run directory (metrics.jsonl, checkpoint/, model/ or adapter/)")->required();
   cmd->add_option("--train", o->train, "parts that train, comma-separated: vision, projector, language")
       ->delimiter(',')->check(CLI::IsMember({"vision", "projector", "language"}))->capture_default_str();
-  cmd->add_flag("--lora", o->lora, "LoRA on the language model instead of training it fully (writes a PEFT adapter)");
+  cmd->add_flag("--lora", o->lora, "LoRA on the language model (and the projector with --lora-targets) instead of training it fully (writes a PEFT adapter)");
   cmd->add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "AdamW weight decay")->capture_default_str();
   cmd->add_option("--warmup-ratio", o->warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();
@@ -34,9 +34,7 @@ Action register_sft(CLI::App& app) {
   cmd->add_option("--epochs", o->epochs, "epochs")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "stop after N optimizer steps (-1: all)")->capture_default_str();
   cmd->add_option("--save-every", o->save_every, "checkpoint every N steps (0: at the end)")->capture_default_str();
-  cmd->add_option("--lora-r", o->lora_config.r, "LoRA rank")->capture_default_str();
-  cmd->add_option("--lora-alpha", o->lora_config.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
-  cmd->add_option("--lora-dropout", o->lora_config.dropout, "LoRA dropout")->capture_default_str();
+  add_lora_options(*cmd, o->lora_config);
   cmd->add_option("--seed", o->seed, "seed for LoRA init, data order and dropout")->capture_default_str();
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
   cmd->add_flag("--gradient-checkpointing", o->gradient_checkpointing,

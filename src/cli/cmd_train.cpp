@@ -31,9 +31,7 @@ Action register_train(CLI::App& app) {
   cmd->add_option("--repeat", o->repeat, "copies of the pair list per epoch (the official run uses 2)")->capture_default_str();
   cmd->add_option("--max-steps", o->max_steps, "stop after N optimizer steps (-1: all)")->capture_default_str();
   cmd->add_option("--save-every", o->save_every, "checkpoint every N steps (0: at the end)")->capture_default_str();
-  cmd->add_option("--lora-r", o->lora.r, "LoRA rank")->capture_default_str();
-  cmd->add_option("--lora-alpha", o->lora.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
-  cmd->add_option("--lora-dropout", o->lora.dropout, "LoRA dropout")->capture_default_str();
+  add_lora_options(*cmd, o->lora);
   cmd->add_option("--seed", o->seed, "seed for LoRA init, data order and dropout")->capture_default_str();
   cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
   cmd->add_flag("--gradient-checkpointing", o->gradient_checkpointing,

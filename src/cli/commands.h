@@ -1,6 +1,7 @@
 // The `seva` subcommands: each file in src/cli registers one on the app and runs it.
 #pragma once
 #include "generate/vlm.h"
+#include "model/lora.h"
 
 #include <CLI/CLI.hpp>
 
@@ -16,6 +17,8 @@ using Action = std::function<int()>;
 void add_model_options(CLI::App& cmd, generate::ModelOptions& opts);
 // --max-new-tokens, --temperature, --top-p, --seed.
 void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts);
+// --lora-r, --lora-alpha, --lora-dropout, --lora-targets (seva train and seva sft --lora).
+void add_lora_options(CLI::App& cmd, model::LoraConfig& cfg);
 
 Action register_chat(CLI::App& app);
 Action register_info(CLI::App& app);

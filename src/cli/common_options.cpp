@@ -34,4 +34,16 @@ void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts) {
   cmd.add_option("--seed", opts.seed, "random seed for sampling")->capture_default_str();
 }
 
+void add_lora_options(CLI::App& cmd, model::LoraConfig& cfg) {
+  cmd.add_option("--lora-r", cfg.r, "LoRA rank")->capture_default_str();
+  cmd.add_option("--lora-alpha", cfg.alpha, "LoRA alpha (scaling = alpha / r)")->capture_default_str();
+  cmd.add_option("--lora-dropout", cfg.dropout, "LoRA dropout")->capture_default_str();
+  cmd.add_option("--lora-targets", cfg.target_modules,
+                 "comma-separated module names that get adapters (PEFT's target_modules): the decoder's "
+                 "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj and the projector's linear_1,linear_2")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "linear_1", "linear_2"}))
+      ->capture_default_str();
+}
+
 }  // namespace seva::cli

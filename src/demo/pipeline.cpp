@@ -235,23 +235,32 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
           {r.seva({"pair", "--answers", io::join_path(gen, "answers.jsonl"), "--out", pairs, "--min-chosen-prob",
                    fmt(s.min_chosen_prob), "--max-chosen-prob", fmt(s.max_chosen_prob), "--balance", fmt(s.balance)})});
   std::string adapter = io::join_path(train_dir, "adapter");
+  std::vector<std::string> lora = {"--lora-r", std::to_string(s.lora_r), "--lora-alpha", fmt(s.lora_alpha)};
+  if (s.lora_projector)
+    lora.insert(lora.end(), {"--lora-targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj,linear_1,linear_2"});
+  auto with_lora = [&](std::vector<std::string> args) {
+    args.insert(args.end(), lora.begin(), lora.end());
+    return args;
+  };
   if (s.mode == "seva") {
     r.phase(dir_rel + "/train", "DPO with LoRA (" + dir_rel + ")",
-            {r.seva({"train", "--model", base, "--pairs", pairs, "--images", images, "--out", train_dir, "--loss", s.loss,
-                     "--beta", fmt(s.beta), "--lr", fmt(s.lr), "--epochs", std::to_string(s.epochs), "--batch-size",
-                     std::to_string(s.batch_size), "--micro-batch-size", std::to_string(s.batch_size), "--lora-r",
-                     std::to_string(s.lora_r), "--lora-alpha", fmt(s.lora_alpha), "--lora-dropout", "0.05",
-                     "--warmup-ratio", "0.03", "--repeat", "1", "--nll", fmt(s.nll), "--seed", std::to_string(seed)})});
+            {r.seva(with_lora({"train", "--model", base, "--pairs", pairs, "--images", images, "--out", train_dir, "--loss",
+                               s.loss, "--beta", fmt(s.beta), "--lr", fmt(s.lr), "--epochs", std::to_string(s.epochs),
+                               "--batch-size", std::to_string(s.batch_size), "--micro-batch-size",
+                               std::to_string(s.batch_size), "--lora-dropout", "0.05", "--warmup-ratio", "0.03",
+                               "--repeat", "1", "--nll", fmt(s.nll), "--seed", std::to_string(seed)}))});
   } else {
     const std::string sft_data = io::join_path(dir, "sft.json");
     r.step(dir_rel + "/sft-data", "SFT data from the kept pairs (" + dir_rel + ")", [&] {
       write_sft_from_pairs(pairs, io::join_path(world, "pool_labels.jsonl"), s.mode == "sft-labels", sft_data);
     });
+    // The same trainable weights as the DPO run: the adapters only (seva sft would otherwise
+    // train the projector whole beside them).
     r.phase(dir_rel + "/train", "continued SFT with LoRA (" + dir_rel + ")",
-            {r.seva({"sft", "--model", base, "--data", sft_data, "--images", images, "--out", train_dir, "--lora",
-                     "--lr", fmt(s.lr), "--epochs", std::to_string(s.epochs), "--batch-size", std::to_string(s.batch_size),
-                     "--micro-batch-size", std::to_string(s.batch_size), "--lora-r", std::to_string(s.lora_r),
-                     "--lora-alpha", fmt(s.lora_alpha), "--seed", std::to_string(seed)})});
+            {r.seva(with_lora({"sft", "--model", base, "--data", sft_data, "--images", images, "--out", train_dir,
+                               "--lora", "--train", "language", "--lr", fmt(s.lr), "--epochs", std::to_string(s.epochs), "--batch-size",
+                               std::to_string(s.batch_size), "--micro-batch-size", std::to_string(s.batch_size),
+                               "--seed", std::to_string(seed)}))});
   }
   r.phase(dir_rel + "/eval", "evaluate the aligned model (" + dir_rel + ")",
           {r.seva(eval_args(world, base, adapter, eval_dir, sz.eval_batch))});
@@ -260,7 +269,8 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
           {"settings",
            {{"aug", s.aug}, {"loss", s.loss}, {"lr", s.lr}, {"beta", s.beta}, {"epochs", s.epochs}, {"mode", s.mode},
             {"pool_fraction", s.pool_fraction}, {"lora_r", s.lora_r}, {"nll", s.nll},
-            {"min_chosen_prob", s.min_chosen_prob}, {"max_chosen_prob", s.max_chosen_prob}, {"balance", s.balance}}},
+            {"min_chosen_prob", s.min_chosen_prob}, {"max_chosen_prob", s.max_chosen_prob}, {"balance", s.balance},
+            {"lora_projector", s.lora_projector}}},
           {"questions", count_lines(questions)},
           {"pairs", count_lines(pairs)}};
 }
@@ -291,6 +301,7 @@ std::string study_run_dir(const SevaSettings& s, uint64_t seed) {
   add("lora_alpha", fmt(s.lora_alpha), s.lora_alpha != d.lora_alpha);
   add("pool_fraction", fmt(s.pool_fraction), s.pool_fraction != d.pool_fraction);
   add("mode", s.mode, s.mode != d.mode);
+  add("lora_projector", "1", s.lora_projector != d.lora_projector);
   std::string rel = "study-runs/";
   for (char c : slug.empty() ? std::string("default") : slug)
     rel += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_') ? c : '_';
@@ -333,8 +344,12 @@ std::vector<std::pair<std::string, SevaSettings>> study_settings(const std::stri
     // Not in the paper (plain DPO there): an NLL term on the chosen answer, as a regulariser.
     with("nll 0", [](SevaSettings& s) { s.nll = 0; });
     with("nll 1", [](SevaSettings& s) { s.nll = 1; });
+  } else if (study == "lora") {
+    // Not in the paper (adapters on the decoder only there): the projector adapted too.
+    with("decoder", [](SevaSettings& s) { s.lora_projector = false; });
+    with("decoder + projector", [](SevaSettings& s) { s.lora_projector = true; });
   } else {
-    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi, balance, nll)");
+    throw std::runtime_error("--study: unknown study '" + study + "' (aug, noise, scale, sft, multi, balance, nll, lora)");
   }
   return out;
 }

@@ -42,6 +42,10 @@ struct SevaSettings {
   double lora_alpha = 16;
   double pool_fraction = 1.0;         // share of the pool's questions used (the `scale` study)
   std::string mode = "seva";          // seva | sft-labels (continued SFT on true labels) | sft-chosen
+  // LoRA on the projector too (linear_1, linear_2 beside the decoder's seven): the paper's
+  // adapters sit on the decoder only, which can change what the model says about an image but
+  // not how it reads one (the `lora` study).
+  bool lora_projector = false;
 };
 
 struct DemoOptions {
@@ -53,7 +57,7 @@ struct DemoOptions {
   uint64_t seed = 0;
   int threads = 0;            // 0 = every core
   std::string device = "cpu"; // cpu, cuda or cuda:N: where the model phases run (bfloat16 on CUDA)
-  std::string study;          // aug | noise | scale | sft | multi | balance | nll; empty = one SeVa run
+  std::string study;          // aug | noise | scale | sft | multi | balance | nll | lora; empty = one SeVa run
   int64_t seeds = 3;          // seeds per study setting
   SevaSettings seva_settings;
   bool echo = true;           // pass the commands' progress through to stderr

@@ -33,11 +33,15 @@ torch::Device LlavaForConditionalGenerationImpl::device() const {
 }
 
 torch::Tensor LlavaForConditionalGenerationImpl::image_features(const torch::Tensor& pixel_values) {
+  return multi_modal_projector(vision_features(pixel_values));
+}
+
+torch::Tensor LlavaForConditionalGenerationImpl::vision_features(const torch::Tensor& pixel_values) {
   TORCH_CHECK(pixel_values.dim() == 4, "pixel_values must be (N, 3, S, S), got ", pixel_values.sizes());
   auto px = pixel_values.to(device(), dtype());
   auto h = vision_tower->vision_model->hidden_state(px, cfg.vision_layers_needed());  // (N, 1 + P, Cv)
   if (cfg.vision_feature_select_strategy == "default") h = h.narrow(1, 1, h.size(1) - 1);  // drop CLS
-  return multi_modal_projector(h);
+  return h;
 }
 
 torch::Tensor LlavaForConditionalGenerationImpl::forward_logits(const std::vector<std::vector<int64_t>>& ids,

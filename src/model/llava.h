@@ -24,6 +24,10 @@ struct LlavaForConditionalGenerationImpl : torch::nn::Module {
   // pixel_values: (N, 3, S, S), one row per image -> image embeddings (N, P, C_text).
   // The vision tower runs once per image; layers past vision_feature_layer are skipped.
   torch::Tensor image_features(const torch::Tensor& pixel_values);
+  // The tower's half of image_features: the selected layer's patch features (N, P, C_vision),
+  // before the projector. Training keeps these (smaller than the projected ones) and runs the
+  // projector each step, so an adapter on the projector trains.
+  torch::Tensor vision_features(const torch::Tensor& pixel_values);
 
   // Full-sequence logits (B, T_merged, vocab) for left-padded prompts: for tests and tools.
   // Training and generation call the pieces (merge_prompts, language_model) directly so the

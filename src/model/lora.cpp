@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <sstream>
 #include <stdexcept>
 
 namespace seva::model {
@@ -30,10 +31,18 @@ std::string adapter_key_to_name(std::string key) {
   if (starts_with(key, "model.layers.")) return "language_model." + key;                 // wrapped the LM only
   if (starts_with(key, "model.language_model.")) return "language_model.model." + key.substr(21);  // newer layout
   if (starts_with(key, "language_model.")) return key;                                    // wrapped LLaVA
+  if (starts_with(key, "multi_modal_projector.")) return key;
+  if (starts_with(key, "model.multi_modal_projector.")) return key.substr(6);             // newer layout
   return "";
 }
 
 }  // namespace
+
+bool LoraConfig::targets_projector() const {
+  for (const auto& t : target_modules)
+    if (t == "linear_1" || t == "linear_2") return true;
+  return false;
+}
 
 double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
 
@@ -74,15 +83,19 @@ LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string
 std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditionalGenerationImpl& model,
                                                               const LoraConfig& cfg) {
   std::vector<std::pair<std::string, LinearImpl*>> out;
-  for (auto& item : model.language_model->model->layers->named_modules("language_model.model.layers")) {
-    auto* lin = item.value()->as<LinearImpl>();
-    if (!lin) continue;
-    const auto& name = item.key();
-    auto last = name.substr(name.rfind('.') + 1);
-    if (last == "lora_A" || last == "lora_B") continue;
-    if (std::find(cfg.target_modules.begin(), cfg.target_modules.end(), last) != cfg.target_modules.end())
-      out.emplace_back(name, lin);
-  }
+  auto scan = [&](torch::nn::Module& root, const std::string& prefix) {
+    for (auto& item : root.named_modules(prefix)) {
+      auto* lin = item.value()->as<LinearImpl>();
+      if (!lin) continue;
+      const auto& name = item.key();
+      auto last = name.substr(name.rfind('.') + 1);
+      if (last == "lora_A" || last == "lora_B") continue;
+      if (std::find(cfg.target_modules.begin(), cfg.target_modules.end(), last) != cfg.target_modules.end())
+        out.emplace_back(name, lin);
+    }
+  };
+  scan(*model.language_model->model->layers, "language_model.model.layers");
+  scan(*model.multi_modal_projector, "multi_modal_projector");
   return out;
 }
 
@@ -94,7 +107,7 @@ std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, co
                                     c10::optional<torch::ScalarType> dtype) {
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   auto targets = lora_targets(model, cfg);
-  if (targets.empty()) throw std::runtime_error("LoRA target_modules match no linear layer of the language model");
+  if (targets.empty()) throw std::runtime_error("LoRA target_modules match no linear layer of the language model or the projector");
   std::vector<torch::Tensor> trainable;
   for (auto& [name, lin] : targets) {
     lin->add_lora(cfg.r, cfg.scaling(), cfg.dropout, dtype);
@@ -169,6 +182,23 @@ LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::str
   if (used != by_name.size())
     throw std::runtime_error(w_path + ": " + std::to_string(by_name.size() - used) +
                              " adapter tensors target modules outside target_modules");
+  const auto extra_path = io::join_path(dir, "non_lora_trainables.safetensors");
+  if (io::file_exists(extra_path)) {
+    io::SafetensorsFile extra(extra_path);
+    auto params = model.named_parameters(true);
+    for (const auto& key : extra.keys()) {
+      auto name = starts_with(key, kPeftPrefix) ? key.substr(kPeftPrefix.size()) : key;
+      auto* p = params.find(name);
+      if (!p) throw std::runtime_error(extra_path + ": tensor '" + key + "' is not a parameter of the model");
+      auto t = extra.get(key, p->scalar_type());
+      if (t.sizes() != p->sizes()) {
+        std::ostringstream ss;
+        ss << extra_path << ": tensor '" << key << "' has shape " << t.sizes() << " but the model's is " << p->sizes();
+        throw std::runtime_error(ss.str());
+      }
+      p->copy_(t);
+    }
+  }
   return cfg;
 }
 

@@ -15,17 +15,21 @@ struct LoraConfig {
   double alpha = 2048;       // scaling = alpha / r (alpha / sqrt(r) with use_rslora)
   double dropout = 0.05;
   bool use_rslora = false;
-  // Module names (the last component) that get an adapter, inside the language model only:
-  // never lm_head, the vision tower or the projector.
+  // Module names (the last component) that get an adapter, as PEFT matches them: the language
+  // model's decoder layers (q_proj ... down_proj) and the projector's linear_1 / linear_2 (names
+  // only the projector has). Never lm_head or the vision tower (whose q/k/v_proj share the
+  // decoder's names; LLaVA's recipes leave the tower frozen).
   std::vector<std::string> target_modules = {"q_proj", "k_proj", "v_proj", "o_proj",
                                              "gate_proj", "up_proj", "down_proj"};
+  bool targets_projector() const;
   double scaling() const;
   // adapter_config.json as PEFT writes it (task_type CAUSAL_LM, peft_type LORA).
   nlohmann::json to_peft_json() const;
   static LoraConfig from_peft_json(const nlohmann::json& j, const std::string& source);
 };
 
-// The linear layers LoRA targets, by parameter-name prefix (language_model.model.layers.N....).
+// The linear layers LoRA targets, by parameter-name prefix (language_model.model.layers.N....,
+// multi_modal_projector.linear_1).
 std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditionalGenerationImpl& model,
                                                               const LoraConfig& cfg);
 
@@ -49,6 +53,8 @@ void save_adapter(LlavaForConditionalGenerationImpl& model, const LoraConfig& cf
 // Attaches the adapter in DIR. Keys may be relative to LLaVA (base_model.model.language_model.model.layers...),
 // to its language model (base_model.model.model.layers...), or to the newer layout
 // (base_model.model.model.language_model.layers...); an adapter name (".default") is accepted.
+// A non_lora_trainables.safetensors next to it (LLaVA's file for parts trained whole beside the
+// adapter, e.g. `seva sft --lora --train projector`) is loaded into the model too.
 LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::string& dir);
 
 }  // namespace seva::model

@@ -261,7 +261,7 @@ int64_t train_sft(const SftOptions& o) {
   if (parts.count("vision")) enable(*m.vision_tower);
   if (parts.count("projector")) enable(*m.multi_modal_projector);
   if (parts.count("language")) enable(*m.language_model);
-  const bool image_grad = parts.count("vision") || parts.count("projector");
+  const bool image_grad = parts.count("vision") || parts.count("projector") || (o.lora && o.lora_config.targets_projector());
   m.train();
   m.language_model->model->gradient_checkpointing = o.gradient_checkpointing;
   // Mixed precision: a fully trained bfloat16/float16 parameter gets a float32 master copy that
