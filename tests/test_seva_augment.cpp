@@ -16,7 +16,7 @@ namespace {
 
 Image random_image(int w, int h, uint64_t seed) {
   Image img(w, h);
-  Rng rng(seed);
+  util::Rng rng(seed);
   for (auto& v : img.rgb) v = static_cast<uint8_t>(rng.randint(0, 256));
   return img;
 }
@@ -46,7 +46,7 @@ TEST(SevaAugment, FlipIsAnExactMirror) {
       for (int c = 0; c < 3; ++c) ASSERT_EQ(f.at(x, y, c), img.at(12 - x, y, c));
   EXPECT_EQ(image::hflip(f).rgb, img.rgb);
   // Through the spec, with the default probability 1.
-  Rng rng(0);
+  util::Rng rng(0);
   EXPECT_EQ(aug::apply_pixel_steps(aug::parse_spec("flip"), img, rng, {}).rgb, f.rgb);
 }
 
@@ -54,7 +54,7 @@ TEST(SevaAugment, RandomResizedCropStaysInScaleAndRatio) {
   const int W = 200, H = 150;
   for (auto [smin, smax] : {std::pair{0.36, 0.64}, std::pair{0.2, 1.0}}) {
     for (uint64_t s = 0; s < 500; ++s) {
-      Rng rng(s);
+      util::Rng rng(s);
       auto b = aug::rrc_params(W, H, smin, smax, 3.0 / 4, 4.0 / 3, rng);
       ASSERT_GE(b.left, 0);
       ASSERT_GE(b.top, 0);
@@ -73,7 +73,7 @@ TEST(SevaAugment, RandomResizedCropStaysInScaleAndRatio) {
 
 TEST(SevaAugment, RandomResizedCropFallsBackToTheCentre) {
   // A 1000×10 strip: no crop of ratio ≤ 4/3 with area ≥ 0.36 fits, so the central crop, ratio 4/3.
-  Rng rng(3);
+  util::Rng rng(3);
   auto b = aug::rrc_params(1000, 10, 0.36, 0.64, 3.0 / 4, 4.0 / 3, rng);
   EXPECT_EQ(b.height, 10);
   EXPECT_EQ(b.width, 13);
@@ -83,7 +83,7 @@ TEST(SevaAugment, RandomResizedCropFallsBackToTheCentre) {
 
 TEST(SevaAugment, RrcropAndMocoGiveSquares) {
   Image img = gradient_image(97, 61);
-  Rng rng(5);
+  util::Rng rng(5);
   aug::Context ctx;
   ctx.out_size = 56;
   auto r = aug::apply_pixel_steps(aug::parse_spec("rrcrop"), img, rng, ctx);
@@ -110,7 +110,7 @@ TEST(SevaAugment, EveryAutoAugmentOperationYieldsAValidImage) {
   }
   // Every sub-policy, reached by many seeds, keeps the size.
   for (uint64_t s = 0; s < 200; ++s) {
-    Rng rng(s);
+    util::Rng rng(s);
     Image out = aug::auto_augment(img, rng);
     ASSERT_EQ(out.rgb.size(), img.rgb.size());
   }

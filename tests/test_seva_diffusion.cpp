@@ -28,7 +28,7 @@ TEST(SevaDiffusion, MeanAndVarianceOfXtGivenX0) {
   auto x0 = torch::full({3, 224, 224}, 0.7f);
   x0.select(0, 1).fill_(-1.2f);  // a second level, to check the mean scales each value
   for (int t : {0, 100, 300, 500, 800, 999}) {
-    Rng rng(hash_key(1, "diffusion", std::to_string(t)));
+    util::Rng rng(util::hash_key(1, "diffusion", std::to_string(t)));
     auto xt = aug::add_diffusion_noise(x0, t, rng);
     auto c = aug::diffusion_coefs(t);
     for (int ch : {0, 1}) {
@@ -43,9 +43,9 @@ TEST(SevaDiffusion, MeanAndVarianceOfXtGivenX0) {
 }
 
 TEST(SevaDiffusion, NoiseIsStandardNormalAndSeeded) {
-  Rng a(42), b(42);
+  util::Rng a(42), b(42);
   auto x = torch::zeros({1000});
   EXPECT_TRUE(torch::equal(aug::add_diffusion_noise(x, 500, a), aug::add_diffusion_noise(x, 500, b)));
-  Rng c(42), d(43);
+  util::Rng c(42), d(43);
   EXPECT_FALSE(torch::equal(aug::add_diffusion_noise(x, 500, c), aug::add_diffusion_noise(x, 500, d)));
 }

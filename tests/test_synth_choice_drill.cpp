@@ -33,7 +33,7 @@ std::map<char, std::string> option_lines(const std::string& prompt) {
 }  // namespace
 
 TEST(SynthChoiceDrill, BindingAnswerIsTheLetterOfTheStatedOption) {
-  Rng rng(11);
+  util::Rng rng(11);
   std::map<size_t, int> by_count;
   std::map<std::string, int> letters;
   for (int i = 0; i < 2000; ++i) {
@@ -63,7 +63,7 @@ TEST(SynthChoiceDrill, BindingAnswerIsTheLetterOfTheStatedOption) {
   EXPECT_NEAR(by_count[4] / 2000.0, 0.50, 0.04);
   for (const char* l : {"A", "B", "C", "D"}) EXPECT_GT(letters[l], 300) << l;
   // Fewer than four options use other letters than the first ones (the letter must be read).
-  Rng again(11);
+  util::Rng again(11);
   bool skipped_a_letter = false;
   for (int i = 0; i < 200 && !skipped_a_letter; ++i) {
     const auto opts = option_lines(synth::binding_question(again).question);
@@ -88,7 +88,7 @@ TEST(SynthChoiceDrill, ChoiceTurnsFollowTheirOpenTwins) {
     int open = 0, mc = 0;
     for (int64_t i = 0; i < 60; ++i) {
       const synth::Scene s = synth::sample_scene(3, "train", i);
-      Rng rng(hash_key(3, "t", std::to_string(i)));
+      util::Rng rng(util::hash_key(3, "t", std::to_string(i)));
       const auto turns = synth::choice_turns(s, rng, stats, 3, share);
       std::set<std::string> asked;
       for (size_t t = 0; t < turns.size(); ++t) {

@@ -32,7 +32,7 @@ TEST(SynthQuestions, AnswersMatchAKnownScene) {
   const Scene s = known_scene();
   const WorldStats stats = compute_stats(0, 500);
   for (int seed = 0; seed < 40; ++seed) {
-    Rng rng(seed);
+    util::Rng rng(seed);
     Qa c = color_question(s, rng);
     // The circle is the only shape that appears once; squares are asked by place.
     if (c.question == "What color is the circle?") EXPECT_EQ(c.answer, "red");
@@ -82,7 +82,7 @@ TEST(SynthQuestions, PopularAndAdversarialNegativesFollowTheStatistics) {
   s.digits = "12";
   std::set<int> popular, adversarial, random;
   for (int seed = 0; seed < 200; ++seed) {
-    Rng rng(seed);
+    util::Rng rng(seed);
     popular.insert(absent_kind(s, rng, NegativeKind::popular, stats));
     adversarial.insert(absent_kind(s, rng, NegativeKind::adversarial, stats));
     random.insert(absent_kind(s, rng, NegativeKind::random, stats));
@@ -100,7 +100,7 @@ TEST(SynthQuestions, MultipleChoiceHasFourDistinctOptionsAndTheRightLetter) {
   std::map<int, int> letters;
   for (int64_t i = 0; i < 300; ++i) {
     const Scene s = sample_scene(4, "bench", i);
-    Rng rng(i);
+    util::Rng rng(i);
     for (Family asked : {Family::color, Family::count, Family::position, Family::exist, Family::text}) {
       Qa q = choice_question(s, rng, asked, stats);
       ASSERT_EQ(q.options.size(), 4u);

@@ -4,6 +4,7 @@
 #include "image/augment_ops.h"
 #include "seva/augment_policies.h"
 #include "seva/diffusion.h"
+#include "util/strings.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -15,7 +16,7 @@ namespace seva::aug {
 namespace {
 
 using image::Image;
-using PixelFn = std::function<Image(const Image&, const std::vector<double>&, Rng&, const Context&)>;
+using PixelFn = std::function<Image(const Image&, const std::vector<double>&, util::Rng&, const Context&)>;
 
 struct Param {
   const char* name;
@@ -33,56 +34,56 @@ struct Entry {
 
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> r = {
-      {"none", "the original image", {}, [](const Image& i, auto&, Rng&, auto&) { return i; }},
+      {"none", "the original image", {}, [](const Image& i, auto&, util::Rng&, auto&) { return i; }},
       {"flip", "horizontal flip with probability P", {{"P", 1.0, 0, 1}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) {
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) {
          return p[0] >= 1.0 || rng.bernoulli(p[0]) ? image::hflip(i) : i;
        }},
       {"rrcrop", "random resized crop to the model's square input, area scale MIN-MAX, ratio 3/4-4/3",
        {{"MIN", 0.36, 0.01, 1}, {"MAX", 0.64, 0.01, 1}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, const Context& c) {
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, const Context& c) {
          return random_resized_crop(i, c.out_size, c.out_size, p[0], p[1], rng);
        }},
       {"autoaug", "torchvision AutoAugment, ImageNet policy (25 sub-policies)", {},
-       [](const Image& i, auto&, Rng& rng, auto&) { return auto_augment(i, rng); }},
+       [](const Image& i, auto&, util::Rng& rng, auto&) { return auto_augment(i, rng); }},
       {"randaug", "torchvision RandAugment: N operations at magnitude M of 31 bins",
        {{"N", 2, 1, 10, true}, {"M", 9, 0, 30, true}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) {
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) {
          return rand_augment(i, int(p[0]), int(p[1]), rng);
        }},
       {"moco", "MoCo v2: crop 224 scale 0.2-1, jitter 0.4/0.4/0.4/0.1, gray 0.2, blur sigma 0.1-2, flip 0.5", {},
-       [](const Image& i, auto&, Rng& rng, auto&) { return moco(i, rng); }},
+       [](const Image& i, auto&, util::Rng& rng, auto&) { return moco(i, rng); }},
       {"simclr", "SimCLR: crop 224 scale 0.08-1, flip, jitter 0.8/0.8/0.8/0.2 p 0.8, gray 0.2, blur p 0.5", {},
-       [](const Image& i, auto&, Rng& rng, auto&) { return simclr(i, rng); }},
+       [](const Image& i, auto&, util::Rng& rng, auto&) { return simclr(i, rng); }},
       {"byol", "BYOL view 1: crop 224 scale 0.08-1, flip, jitter 0.4/0.4/0.2/0.1 p 0.8, gray 0.2, blur", {},
-       [](const Image& i, auto&, Rng& rng, auto&) { return byol(i, rng); }},
+       [](const Image& i, auto&, util::Rng& rng, auto&) { return byol(i, rng); }},
       {"rotate", "random rotation in [-DEG, DEG] degrees (nearest, fill black)", {{"DEG", 30, 0, 180}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) { return random_rotation(i, p[0], rng); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) { return random_rotation(i, p[0], rng); }},
       {"perspective", "random perspective with distortion D", {{"D", 0.5, 0, 1}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) { return random_perspective(i, p[0], rng); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) { return random_perspective(i, p[0], rng); }},
       {"affine", "random affine: rotation DEG, translate 0.1, scale 0.9-1.1, shear 10", {{"DEG", 15, 0, 180}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) { return random_affine(i, p[0], rng); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) { return random_affine(i, p[0], rng); }},
       {"posterize", "keep BITS bits per channel", {{"BITS", 4, 1, 8, true}},
-       [](const Image& i, const std::vector<double>& p, Rng&, auto&) { return image::posterize(i, int(p[0])); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng&, auto&) { return image::posterize(i, int(p[0])); }},
       {"solarize", "invert values >= T", {{"T", 128, 0, 256}},
-       [](const Image& i, const std::vector<double>& p, Rng&, auto&) { return image::solarize(i, p[0]); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng&, auto&) { return image::solarize(i, p[0]); }},
       {"equalize", "histogram equalisation", {},
-       [](const Image& i, auto&, Rng&, auto&) { return image::equalize(i); }},
-      {"invert", "negative image", {}, [](const Image& i, auto&, Rng&, auto&) { return image::invert(i); }},
+       [](const Image& i, auto&, util::Rng&, auto&) { return image::equalize(i); }},
+      {"invert", "negative image", {}, [](const Image& i, auto&, util::Rng&, auto&) { return image::invert(i); }},
       {"autocontrast", "stretch each channel to 0-255", {},
-       [](const Image& i, auto&, Rng&, auto&) { return image::autocontrast(i); }},
+       [](const Image& i, auto&, util::Rng&, auto&) { return image::autocontrast(i); }},
       {"sharpness", "sharpness factor F (1 = unchanged)", {{"F", 2, 0, 10}},
-       [](const Image& i, const std::vector<double>& p, Rng&, auto&) { return image::adjust_sharpness(i, p[0]); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng&, auto&) { return image::adjust_sharpness(i, p[0]); }},
       {"grayscale", "grey levels in all three channels", {},
-       [](const Image& i, auto&, Rng&, auto&) { return image::grayscale(i); }},
+       [](const Image& i, auto&, util::Rng&, auto&) { return image::grayscale(i); }},
       {"jitter", "ColorJitter brightness B, contrast C, saturation S, hue H",
        {{"B", 0.4, 0, 2}, {"C", 0.4, 0, 2}, {"S", 0.4, 0, 2}, {"H", 0.1, 0, 0.5}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) {
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) {
          return color_jitter(i, p[0], p[1], p[2], p[3], rng);
        }},
       {"blur", "Gaussian blur, kernel 0.1 x short side (odd, >= 3), sigma uniform in MIN-MAX",
        {{"MIN", 0.1, 0.01, 50}, {"MAX", 2.0, 0.01, 50}},
-       [](const Image& i, const std::vector<double>& p, Rng& rng, auto&) { return random_blur(i, p[0], p[1], rng); }},
+       [](const Image& i, const std::vector<double>& p, util::Rng& rng, auto&) { return random_blur(i, p[0], p[1], rng); }},
       {"diffusion", "diffusion noise at step T on the normalised tensor (after preprocessing)",
        {{"T", 500, 0, kDiffusionSteps - 1, true}}, nullptr, true},
   };
@@ -113,10 +114,8 @@ std::string syntax(const Entry& e) {
   throw std::invalid_argument("--aug '" + text + "': " + why + "\nvalid augmentations (join with '+'):\n" + valid_specs());
 }
 
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
+// A spec's steps and parameters may be padded with spaces and tabs; other whitespace is kept.
+std::string trim(const std::string& s) { return util::strip(s, " \t"); }
 
 }  // namespace
 
@@ -207,14 +206,14 @@ bool Spec::identity() const {
   return true;
 }
 
-Image apply_pixel_steps(const Spec& spec, const Image& img, Rng& rng, const Context& ctx) {
+Image apply_pixel_steps(const Spec& spec, const Image& img, util::Rng& rng, const Context& ctx) {
   Image out = img;
   for (const auto& st : spec.steps)
     if (!st.tensor_space) out = find_entry(st.name)->pixel(out, st.params, rng, ctx);
   return out;
 }
 
-torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, Rng& rng) {
+torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, util::Rng& rng) {
   torch::Tensor out = pixels;
   for (const auto& st : spec.steps)
     if (st.name == "diffusion") out = add_diffusion_noise(out, static_cast<int>(st.params[0]), rng);
@@ -222,12 +221,12 @@ torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, 
 }
 
 uint64_t view_seed(uint64_t seed, const std::string& item_id, const Spec& spec) {
-  return hash_key(seed, item_id, spec.canonical());
+  return util::hash_key(seed, item_id, spec.canonical());
 }
 
 torch::Tensor make_view(const Spec& spec, const Image& img, const image::PreprocessConfig& cfg, image::ImageAspect aspect,
                         uint64_t seed, const std::string& item_id) {
-  Rng rng(view_seed(seed, item_id, spec));
+  util::Rng rng(view_seed(seed, item_id, spec));
   Context ctx;
   ctx.out_size = cfg.crop_width;
   auto px = image::preprocess(apply_pixel_steps(spec, img, rng, ctx), cfg, aspect);

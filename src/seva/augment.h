@@ -11,7 +11,7 @@
 
 #include "image/image.h"
 #include "image/preprocess.h"
-#include "seva/rng.h"
+#include "util/rng.h"
 
 namespace seva::aug {
 
@@ -37,9 +37,9 @@ struct Context {
   int out_size = 224;  // side of rrcrop's square output (the model's input size)
 };
 
-image::Image apply_pixel_steps(const Spec& spec, const image::Image& img, Rng& rng, const Context& ctx);
+image::Image apply_pixel_steps(const Spec& spec, const image::Image& img, util::Rng& rng, const Context& ctx);
 // pixels: (3, S, S) float32, normalised.
-torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, Rng& rng);
+torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, util::Rng& rng);
 
 // The seed of one item's view: hash of (seed, item id, canonical spec).
 uint64_t view_seed(uint64_t seed, const std::string& item_id, const Spec& spec);

@@ -11,7 +11,7 @@ namespace seva::aug {
 
 using image::Image;
 
-CropBox rrc_params(int W, int H, double scale_min, double scale_max, double ratio_min, double ratio_max, Rng& rng) {
+CropBox rrc_params(int W, int H, double scale_min, double scale_max, double ratio_min, double ratio_max, util::Rng& rng) {
   const double area = static_cast<double>(W) * H;
   const double log_lo = std::log(ratio_min), log_hi = std::log(ratio_max);
   for (int attempt = 0; attempt < 10; ++attempt) {
@@ -37,12 +37,12 @@ CropBox rrc_params(int W, int H, double scale_min, double scale_max, double rati
   return {(W - w) / 2, (H - h) / 2, w, h};
 }
 
-Image random_resized_crop(const Image& img, int out_w, int out_h, double scale_min, double scale_max, Rng& rng) {
+Image random_resized_crop(const Image& img, int out_w, int out_h, double scale_min, double scale_max, util::Rng& rng) {
   auto box = rrc_params(img.width, img.height, scale_min, scale_max, 3.0 / 4.0, 4.0 / 3.0, rng);
   return image::resize_bilinear(image::crop(img, box.left, box.top, box.width, box.height), out_w, out_h);
 }
 
-Image color_jitter(const Image& img, double brightness, double contrast, double saturation, double hue, Rng& rng) {
+Image color_jitter(const Image& img, double brightness, double contrast, double saturation, double hue, util::Rng& rng) {
   // get_params: the order first, then each factor in the fixed order b, c, s, h.
   auto order = rng.permutation(4);
   auto factor = [&](double s) { return s > 0 ? rng.uniform(std::max(0.0, 1 - s), 1 + s) : -1.0; };
@@ -126,7 +126,7 @@ const SubOp kImageNetPolicy[kAutoAugmentPolicies][2] = {
 
 }  // namespace
 
-Image auto_augment(const Image& img, Rng& rng) {
+Image auto_augment(const Image& img, util::Rng& rng) {
   // get_params: policy id, two probabilities, two signs; then the two operations in order.
   const auto id = rng.randint(0, kAutoAugmentPolicies);
   const double probs[2] = {rng.uniform(), rng.uniform()};
@@ -142,7 +142,7 @@ Image auto_augment(const Image& img, Rng& rng) {
   return out;
 }
 
-Image rand_augment(const Image& img, int num_ops, int mag, Rng& rng) {
+Image rand_augment(const Image& img, int num_ops, int mag, util::Rng& rng) {
   static const std::vector<std::string> ops = {"Identity",   "ShearX", "ShearY",     "TranslateX", "TranslateY",
                                                "Rotate",     "Brightness", "Color", "Contrast", "Sharpness",
                                                "Posterize",  "Solarize", "AutoContrast", "Equalize"};
@@ -156,11 +156,11 @@ Image rand_augment(const Image& img, int num_ops, int mag, Rng& rng) {
   return out;
 }
 
-Image random_rotation(const Image& img, double degrees, Rng& rng) {
+Image random_rotation(const Image& img, double degrees, util::Rng& rng) {
   return image::rotate(img, rng.uniform(-degrees, degrees));
 }
 
-Image random_perspective(const Image& img, double d, Rng& rng) {
+Image random_perspective(const Image& img, double d, util::Rng& rng) {
   const int W = img.width, H = img.height, hw = W / 2, hh = H / 2;
   const int dx = static_cast<int>(d * hw), dy = static_cast<int>(d * hh);
   auto ri = [&](int lo, int hi) { return static_cast<double>(rng.randint(lo, hi)); };  // [lo, hi)
@@ -173,7 +173,7 @@ Image random_perspective(const Image& img, double d, Rng& rng) {
   return image::perspective(img, start, end);
 }
 
-Image random_affine(const Image& img, double degrees, Rng& rng) {
+Image random_affine(const Image& img, double degrees, util::Rng& rng) {
   const double angle = rng.uniform(-degrees, degrees);
   const double max_dx = 0.1 * img.width, max_dy = 0.1 * img.height;
   const double tx = std::nearbyint(rng.uniform(-max_dx, max_dx)), ty = std::nearbyint(rng.uniform(-max_dy, max_dy));
@@ -186,12 +186,12 @@ namespace {
 int odd_kernel(double size) { return std::max(3, static_cast<int>(size) / 2 * 2 + 1); }
 }  // namespace
 
-Image random_blur(const Image& img, double sigma_min, double sigma_max, Rng& rng) {
+Image random_blur(const Image& img, double sigma_min, double sigma_max, util::Rng& rng) {
   const double sigma = rng.uniform(sigma_min, sigma_max);
   return image::gaussian_blur(img, odd_kernel(0.1 * std::min(img.width, img.height)), sigma);
 }
 
-Image moco(const Image& img, Rng& rng) {
+Image moco(const Image& img, util::Rng& rng) {
   Image out = random_resized_crop(img, 224, 224, 0.2, 1.0, rng);
   out = color_jitter(out, 0.4, 0.4, 0.4, 0.1, rng);
   if (rng.bernoulli(0.2)) out = image::grayscale(out);
@@ -202,7 +202,7 @@ Image moco(const Image& img, Rng& rng) {
   return out;
 }
 
-Image simclr(const Image& img, Rng& rng) {
+Image simclr(const Image& img, util::Rng& rng) {
   Image out = random_resized_crop(img, 224, 224, 0.08, 1.0, rng);
   if (rng.bernoulli(0.5)) out = image::hflip(out);
   if (rng.bernoulli(0.8)) out = color_jitter(out, 0.8, 0.8, 0.8, 0.2, rng);
@@ -211,7 +211,7 @@ Image simclr(const Image& img, Rng& rng) {
   return out;
 }
 
-Image byol(const Image& img, Rng& rng) {
+Image byol(const Image& img, util::Rng& rng) {
   Image out = random_resized_crop(img, 224, 224, 0.08, 1.0, rng);
   if (rng.bernoulli(0.5)) out = image::hflip(out);
   if (rng.bernoulli(0.8)) out = color_jitter(out, 0.4, 0.4, 0.2, 0.1, rng);

@@ -30,7 +30,7 @@ NoiseCoefs diffusion_coefs(int t) {
   return schedule()[t];
 }
 
-torch::Tensor add_diffusion_noise(const torch::Tensor& x0, int t, Rng& rng) {
+torch::Tensor add_diffusion_noise(const torch::Tensor& x0, int t, util::Rng& rng) {
   const auto c = diffusion_coefs(t);
   auto x = x0.to(torch::kCPU, torch::kFloat32).contiguous().clone();
   float* p = x.data_ptr<float>();

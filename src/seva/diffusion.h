@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/types.h>
 
-#include "seva/rng.h"
+#include "util/rng.h"
 
 namespace seva::aug {
 
@@ -18,6 +18,6 @@ NoiseCoefs diffusion_coefs(int t);  // t in 0..999, else throws
 
 // x_t = sqrt(abar[t]) · x0 + sqrt(1 − abar[t]) · eps, eps ~ N(0, 1) drawn from `rng` in
 // row-major order. x0: any float32 CPU tensor; returns a new one of the same shape.
-torch::Tensor add_diffusion_noise(const torch::Tensor& x0, int t, Rng& rng);
+torch::Tensor add_diffusion_noise(const torch::Tensor& x0, int t, util::Rng& rng);
 
 }  // namespace seva::aug

@@ -6,7 +6,7 @@
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "seva/augment.h"
-#include "seva/rng.h"
+#include "util/rng.h"
 #include "text/conversation.h"
 
 #include <nlohmann/json.hpp>
@@ -194,7 +194,7 @@ GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, st
         row_item.push_back(i);
         row_view.push_back(v);
         prompts.push_back(ids);
-        seeds.push_back(hash_key(opts.sampling.seed, it.id, v == 0 ? "original" : specs[v - 1].canonical()));
+        seeds.push_back(util::hash_key(opts.sampling.seed, it.id, v == 0 ? "original" : specs[v - 1].canonical()));
       }
     }
     if (prompts.empty()) {

@@ -2,7 +2,7 @@
 
 #include "io/files.h"
 #include "io/jsonl.h"
-#include "seva/rng.h"
+#include "util/rng.h"
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +45,7 @@ namespace {
 // PairOptions::balance: drops negatives of over-rejected answers until every answer is rejected in
 // at most max(balance x its chosen count, balance_min) pairs.
 void balance_answers(PairResult& res, const PairOptions& opts) {
-  Rng rng(hash_key(opts.seed, "balance"));
+  util::Rng rng(util::hash_key(opts.seed, "balance"));
   while (true) {
     bool changed = false;
     std::map<std::string, int64_t> chosen;
@@ -139,7 +139,7 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
   if (opts.balance > 0) balance_answers(res, opts);
   res.filtered = static_cast<int64_t>(res.pairs.size());
   if (opts.max_pairs > 0 && res.filtered > opts.max_pairs) {
-    Rng rng(hash_key(opts.seed, "max-pairs"));
+    util::Rng rng(util::hash_key(opts.seed, "max-pairs"));
     auto keep = rng.sample(res.pairs.size(), static_cast<size_t>(opts.max_pairs));
     std::sort(keep.begin(), keep.end());
     std::vector<Pair> kept;

@@ -1,7 +1,8 @@
 #include "seva/sample.h"
 
 #include "io/files.h"
-#include "seva/rng.h"
+#include "util/rng.h"
+#include "util/strings.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,16 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string trim(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  size_t b = s.find_first_not_of(ws);
-  return b == std::string::npos ? "" : s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
-}
-
 struct Entry {
   std::string id, image;
   std::vector<std::pair<int, std::string>> questions;  // (human turn index, text)
@@ -33,11 +24,10 @@ std::string id_string(const json& id) { return id.is_string() ? id.get<std::stri
 }  // namespace
 
 std::string remove_image_marker(const std::string& question) {
-  std::string q = question;
-  replace_all(q, "<image>\n", "");
-  replace_all(q, "\n<image>", "");
-  replace_all(q, "<image>", "");
-  return trim(q);
+  std::string q = util::replace_all(question, "<image>\n", "");
+  q = util::replace_all(std::move(q), "\n<image>", "");
+  q = util::replace_all(std::move(q), "<image>", "");
+  return util::strip(q);  // the ASCII whitespace " \t\n\r\v\f"
 }
 
 std::vector<Question> sample_questions(const SampleOptions& opts, SampleStats* stats_out) {
@@ -60,7 +50,7 @@ std::vector<Question> sample_questions(const SampleOptions& opts, SampleStats* s
     en.id = e.contains("id") ? id_string(e["id"]) : std::to_string(st.read - 1);
     if (!opts.sources.empty()) {
       bool ok = false;
-      for (const auto& s : opts.sources) ok = ok || en.image.rfind(s, 0) == 0;
+      for (const auto& s : opts.sources) ok = ok || util::starts_with(en.image, s);
       if (!ok) {
         ++st.other_source;
         return;
@@ -112,7 +102,7 @@ std::vector<Question> sample_questions(const SampleOptions& opts, SampleStats* s
   }
   st.kept = static_cast<int64_t>(kept.size());
 
-  Rng rng(hash_key(opts.seed, "sample"));
+  util::Rng rng(util::hash_key(opts.seed, "sample"));
   const size_t n = opts.count == 0 ? kept.size() : std::min<size_t>(kept.size(), static_cast<size_t>(opts.count));
   std::vector<Question> out;
   for (size_t i : rng.sample(kept.size(), n)) {

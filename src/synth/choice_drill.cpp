@@ -21,7 +21,7 @@ std::vector<std::vector<std::string>> answer_sets() {
 
 }  // namespace
 
-Qa binding_question(Rng& rng, int options) {
+Qa binding_question(util::Rng& rng, int options) {
   if (options != 0 && (options < 2 || options > 4)) throw std::invalid_argument("binding_question: options must be 0 or 2..4");
   static const std::vector<std::vector<std::string>> sets = answer_sets();
   const auto& set = sets[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(sets.size())))];
@@ -44,7 +44,7 @@ Qa binding_question(Rng& rng, int options) {
   return q;
 }
 
-std::vector<Qa> choice_turns(const Scene& s, Rng& rng, const WorldStats& stats, int n, double open_share) {
+std::vector<Qa> choice_turns(const Scene& s, util::Rng& rng, const WorldStats& stats, int n, double open_share) {
   static const Family kAsked[] = {Family::color, Family::count, Family::position, Family::exist, Family::text};
   if (n < 0 || n > 5) throw std::invalid_argument("choice_turns: n must be 0..5");
   std::vector<Qa> turns;

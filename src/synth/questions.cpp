@@ -12,12 +12,12 @@ const std::vector<Family> kQuestionFamilies = {Family::color, Family::count, Fam
                                                Family::exist, Family::text, Family::choice};
 
 template <typename T>
-const T& pick(Rng& rng, const std::vector<T>& v) {
+const T& pick(util::Rng& rng, const std::vector<T>& v) {
   return v[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(v.size())))];
 }
 
 // `truth` and three distinct distractors from `pool` (which holds truth), in random order.
-Qa with_options(Qa q, Rng& rng, const std::string& truth, std::vector<std::string> distractors) {
+Qa with_options(Qa q, util::Rng& rng, const std::string& truth, std::vector<std::string> distractors) {
   distractors.erase(std::remove(distractors.begin(), distractors.end(), truth), distractors.end());
   std::vector<std::string> opts = {truth};
   for (size_t i : rng.sample(distractors.size(), 3)) opts.push_back(distractors[i]);
@@ -80,7 +80,7 @@ std::string caption(const Scene& s) {
   return out;
 }
 
-Qa color_question(const Scene& s, Rng& rng) {
+Qa color_question(const Scene& s, util::Rng& rng) {
   Qa q;
   q.family = Family::color;
   std::vector<int> unique_shapes;
@@ -104,7 +104,7 @@ Qa color_question(const Scene& s, Rng& rng) {
   return q;
 }
 
-Qa count_question(const Scene& s, Rng& rng) {
+Qa count_question(const Scene& s, util::Rng& rng) {
   Qa q;
   q.family = Family::count;
   if (rng.bernoulli(0.4)) {
@@ -121,7 +121,7 @@ Qa count_question(const Scene& s, Rng& rng) {
   return q;
 }
 
-Qa position_question(const Scene& s, Rng& rng) {
+Qa position_question(const Scene& s, util::Rng& rng) {
   Qa q;
   q.family = Family::position;
   const Object& o = s.objects[static_cast<size_t>(rng.randint(0, static_cast<int64_t>(s.objects.size())))];
@@ -132,7 +132,7 @@ Qa position_question(const Scene& s, Rng& rng) {
   return q;
 }
 
-int absent_kind(const Scene& s, Rng& rng, NegativeKind neg, const WorldStats& stats) {
+int absent_kind(const Scene& s, util::Rng& rng, NegativeKind neg, const WorldStats& stats) {
   std::vector<int> absent;
   for (int k = 0; k < kKinds; ++k)
     if (!s.has_kind(k)) absent.push_back(k);
@@ -155,7 +155,7 @@ int absent_kind(const Scene& s, Rng& rng, NegativeKind neg, const WorldStats& st
   return pick(rng, ranked);
 }
 
-Qa exist_question(const Scene& s, Rng& rng, bool yes, NegativeKind neg, const WorldStats& stats) {
+Qa exist_question(const Scene& s, util::Rng& rng, bool yes, NegativeKind neg, const WorldStats& stats) {
   Qa q;
   q.family = Family::exist;
   int kind;
@@ -173,7 +173,7 @@ Qa exist_question(const Scene& s, Rng& rng, bool yes, NegativeKind neg, const Wo
   return q;
 }
 
-Qa text_question(const Scene& s, Rng& rng) {
+Qa text_question(const Scene& s, util::Rng& rng) {
   Qa q;
   q.family = Family::text;
   q.question = "What is the number at the bottom?";
@@ -182,7 +182,7 @@ Qa text_question(const Scene& s, Rng& rng) {
   return q;
 }
 
-Qa choice_question(const Scene& s, Rng& rng, Family asked, const WorldStats& stats) {
+Qa choice_question(const Scene& s, util::Rng& rng, Family asked, const WorldStats& stats) {
   Qa q;
   switch (asked) {
     case Family::color: {
@@ -245,7 +245,7 @@ Qa choice_question(const Scene& s, Rng& rng, Family asked, const WorldStats& sta
   return q;
 }
 
-Qa make_question(Family f, const Scene& s, Rng& rng, const WorldStats& stats) {
+Qa make_question(Family f, const Scene& s, util::Rng& rng, const WorldStats& stats) {
   switch (f) {
     case Family::color: return color_question(s, rng);
     case Family::count: return count_question(s, rng);

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "seva/rng.h"
 #include "synth/scene.h"
+#include "util/rng.h"
 
 namespace seva::synth {
 
@@ -39,20 +39,20 @@ struct Qa {
 // order (top left … bottom right), then the digits one by one.
 std::string caption(const Scene& s);
 
-Qa color_question(const Scene& s, Rng& rng);
-Qa count_question(const Scene& s, Rng& rng);
-Qa position_question(const Scene& s, Rng& rng);
+Qa color_question(const Scene& s, util::Rng& rng);
+Qa count_question(const Scene& s, util::Rng& rng);
+Qa position_question(const Scene& s, util::Rng& rng);
 // "Is there a {colour} {shape} in the image?": a present object when `yes`, else an absent one
 // chosen the `neg` way (random; among the 3 most frequent absent kinds; among the 3 absent kinds
 // that co-occur most with the present ones).
-Qa exist_question(const Scene& s, Rng& rng, bool yes, NegativeKind neg, const WorldStats& stats);
-Qa text_question(const Scene& s, Rng& rng);
+Qa exist_question(const Scene& s, util::Rng& rng, bool yes, NegativeKind neg, const WorldStats& stats);
+Qa text_question(const Scene& s, util::Rng& rng);
 // Multiple choice with 4 options in random order about `asked` (color, count, position, exist, text).
-Qa choice_question(const Scene& s, Rng& rng, Family asked, const WorldStats& stats);
+Qa choice_question(const Scene& s, util::Rng& rng, Family asked, const WorldStats& stats);
 // Any family: exist picks yes/no and the negative kind at random, choice picks the asked family.
-Qa make_question(Family f, const Scene& s, Rng& rng, const WorldStats& stats);
+Qa make_question(Family f, const Scene& s, util::Rng& rng, const WorldStats& stats);
 
 // An absent kind chosen the `neg` way (see exist_question).
-int absent_kind(const Scene& s, Rng& rng, NegativeKind neg, const WorldStats& stats);
+int absent_kind(const Scene& s, util::Rng& rng, NegativeKind neg, const WorldStats& stats);
 
 }  // namespace seva::synth

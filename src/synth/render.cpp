@@ -1,6 +1,6 @@
 #include "synth/render.h"
 
-#include "seva/rng.h"
+#include "util/rng.h"
 
 #include <algorithm>
 #include <cmath>
@@ -88,7 +88,7 @@ void digit_origin(const Scene& s, int i, int* x, int* y) {
 
 image::Image render_scene(const Scene& s) {
   image::Image img(kImageSize, kImageSize);
-  Rng rng(s.noise_seed);
+  util::Rng rng(s.noise_seed);
   // Background: a blocky 4×4 texture plus per-pixel noise and a slight per-channel tint.
   const int blocks = kImageSize / 4;
   std::vector<int> texture(static_cast<size_t>(blocks * blocks));

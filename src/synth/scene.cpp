@@ -1,6 +1,6 @@
 #include "synth/scene.h"
 
-#include "seva/rng.h"
+#include "util/rng.h"
 
 #include <algorithm>
 #include <numeric>
@@ -25,7 +25,7 @@ constexpr double kDecoyBarProb = 0.12;    // an empty cell gets an occluder-like
 constexpr double kTextLowContrastProb = 0.15;
 
 // Index drawn with probability proportional to w (some w > 0).
-int weighted(Rng& rng, const double* w, int n) {
+int weighted(util::Rng& rng, const double* w, int n) {
   double total = 0;
   for (int i = 0; i < n; ++i) total += w[i];
   double u = rng.uniform() * total;
@@ -77,7 +77,7 @@ int Scene::count_shape(int shape) const {
 }
 
 Scene sample_scene(uint64_t seed, const std::string& split, int64_t index) {
-  Rng rng(hash_key(seed, "scene/" + split, std::to_string(index)));
+  util::Rng rng(util::hash_key(seed, "scene/" + split, std::to_string(index)));
   Scene s;
   const int n = 1 + weighted(rng, kCountWeights.data(), 4);
   std::vector<size_t> cells = rng.sample(kCells, static_cast<size_t>(n));

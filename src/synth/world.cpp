@@ -3,13 +3,13 @@
 #include "eval/base64.h"
 #include "image/encode.h"
 #include "io/files.h"
-#include "seva/rng.h"
 #include "seva/sample.h"
 #include "synth/choice_drill.h"
 #include "synth/questions.h"
 #include "synth/render.h"
 #include "synth/scene.h"
 #include "text/conversation.h"
+#include "util/rng.h"
 
 #include <algorithm>
 #include <atomic>
@@ -187,7 +187,7 @@ json write_world(const WorldOptions& o) {
     const std::string rel = image_rel_path("train", i);
     write_image(images, rel, s);
     const std::string id = item_id("train", i);
-    Rng rng(hash_key(o.seed, "questions/train", std::to_string(i)));
+    util::Rng rng(util::hash_key(o.seed, "questions/train", std::to_string(i)));
     const Qa cap = make_question(Family::caption, s, rng, stats);
     stage1[i] = entry(id, rel, {cap}, true).dump();
     std::vector<Qa> qas;
@@ -203,12 +203,12 @@ json write_world(const WorldOptions& o) {
       if (q.family != Family::caption) add_corpus(train_corpus[i], q);
     // The multiple-choice stages (choice_drill.h) draw from a stream of their own and stay out of
     // the corpus, so adding them changed neither the other files nor the tokenizer.
-    Rng crng(hash_key(o.seed, "choice/train", std::to_string(i)));
+    util::Rng crng(util::hash_key(o.seed, "choice/train", std::to_string(i)));
     auto three_binding = [&crng] { return std::vector<Qa>{binding_question(crng), binding_question(crng), binding_question(crng)}; };
     drill[i] = entry(id, rel, three_binding(), true).dump();
     const bool binding = crng.bernoulli(o.choice_binding_share);
     choice[i] = entry(id, rel, binding ? three_binding() : choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
-    Rng rng2(hash_key(o.seed, "choice2/train", std::to_string(i)));  // added later: a stream of its own
+    util::Rng rng2(util::hash_key(o.seed, "choice2/train", std::to_string(i)));  // added later: a stream of its own
     drill2[i] = entry(id, rel, {binding_question(rng2, 2), binding_question(rng2, 2), binding_question(rng2, 2)}, true).dump();
   });
   io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
@@ -230,7 +230,7 @@ json write_world(const WorldOptions& o) {
     const std::string rel = image_rel_path("pool", i);
     write_image(images, rel, s);
     const std::string id = item_id("pool", i);
-    Rng rng(hash_key(o.seed, "questions/pool", std::to_string(i)));
+    util::Rng rng(util::hash_key(o.seed, "questions/pool", std::to_string(i)));
     std::vector<Qa> qas;
     for (int j = 0; j < k; ++j) {  // families in rotation: equal shares over the pool
       const Family f = pool_families[static_cast<size_t>((i * k + j) % static_cast<int64_t>(pool_families.size()))];
@@ -264,7 +264,7 @@ json write_world(const WorldOptions& o) {
     const std::string png = write_image(images, rel, s);
     // POPE: yes/no alternate; each category gets both equally (i/2 cycles the categories).
     {
-      Rng rng(hash_key(o.seed, "pope/bench", std::to_string(i)));
+      util::Rng rng(util::hash_key(o.seed, "pope/bench", std::to_string(i)));
       const bool yes = i % 2 == 0;
       const auto neg = static_cast<NegativeKind>((i / 2) % 3);
       Qa q = exist_question(s, rng, yes, neg, stats);
@@ -273,7 +273,7 @@ json write_world(const WorldOptions& o) {
       add_corpus(bench_corpus[i], q);
     }
     {
-      Rng rng(hash_key(o.seed, "mmbench/bench", std::to_string(i)));
+      util::Rng rng(util::hash_key(o.seed, "mmbench/bench", std::to_string(i)));
       const Family asked = kMcAsked[i % 5];
       Qa q = choice_question(s, rng, asked, stats);
       std::string row = std::to_string(i) + "\t" + tsv_cell(q.stem) + "\t";  // hint: empty
@@ -283,7 +283,7 @@ json write_world(const WorldOptions& o) {
       add_corpus(bench_corpus[i], q);
     }
     {
-      Rng rng(hash_key(o.seed, "vqa/bench", std::to_string(i)));
+      util::Rng rng(util::hash_key(o.seed, "vqa/bench", std::to_string(i)));
       const Family f = kVqaFamilies[i % 5];
       Qa q = f == Family::exist ? exist_question(s, rng, (i / 5) % 2 == 0, static_cast<NegativeKind>((i / 10) % 3), stats)
                                 : make_question(f, s, rng, stats);

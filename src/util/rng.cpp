@@ -1,10 +1,12 @@
-#include "seva/rng.h"
+#include "util/rng.h"
+
+#include "util/strings.h"
 
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
 
-namespace seva {
+namespace seva::util {
 namespace {
 
 uint64_t splitmix64(uint64_t x) {
@@ -14,19 +16,11 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-uint64_t fnv1a(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 }  // namespace
 
 uint64_t hash_key(uint64_t seed, std::string_view a, std::string_view b) {
-  uint64_t h = fnv1a(0xcbf29ce484222325ULL ^ splitmix64(seed), a);
-  h = fnv1a(h ^ 0xff, b);  // a separator so ("ab", "c") and ("a", "bc") differ
+  uint64_t h = fnv1a(a, kFnv1aOffsetBasis ^ splitmix64(seed));
+  h = fnv1a(b, h ^ 0xff);  // a separator so ("ab", "c") and ("a", "bc") differ
   return splitmix64(h ^ (a.size() << 32) ^ b.size());
 }
 
@@ -73,4 +67,4 @@ std::vector<size_t> Rng::sample(size_t n, size_t k) {
   return idx;
 }
 
-}  // namespace seva
+}  // namespace seva::util

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace seva {
+namespace seva::util {
 
 // A well-mixed 64-bit key of (seed, a, b): FNV-1a over the strings, then splitmix64 finalisation.
 uint64_t hash_key(uint64_t seed, std::string_view a, std::string_view b = {});
@@ -31,4 +31,4 @@ class Rng {
   double spare_ = 0;
 };
 
-}  // namespace seva
+}  // namespace seva::util
