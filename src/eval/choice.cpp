@@ -1,23 +1,15 @@
 #include "eval/choice.h"
 
+#include "util/strings.h"
+
 #include <cctype>
 #include <sstream>
 
 namespace seva::eval {
 namespace {
 
-std::string lower(const std::string& s) {
-  std::string out;
-  for (char c : s) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string strip(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
+using util::strip;  // the ASCII whitespace " \t\n\r\v\f", as Python's str.strip()
+using util::ascii_lower;
 
 int letter_index(char c, size_t n) {
   int i = c - 'A';
@@ -65,19 +57,19 @@ std::vector<int> letter_words(const std::string& s, size_t n, size_t* word_count
 
 // Step 3: options whose text occurs in the answer.
 int option_text(const std::string& s, const std::vector<std::string>& options) {
-  std::string a = lower(s);
+  std::string a = ascii_lower(s);
   std::vector<int> cands;
   for (size_t i = 0; i < options.size(); ++i) {
-    std::string o = lower(strip(options[i]));
+    std::string o = ascii_lower(strip(options[i]));
     if (!o.empty() && a.find(o) != std::string::npos) cands.push_back(static_cast<int>(i));
   }
   if (cands.size() == 1) return cands[0];
   std::vector<int> maximal;
   for (int i : cands) {
     bool inside_another = false;
-    std::string oi = lower(strip(options[i]));
+    std::string oi = ascii_lower(strip(options[i]));
     for (int j : cands) {
-      std::string oj = lower(strip(options[j]));
+      std::string oj = ascii_lower(strip(options[j]));
       if (j != i && oj.size() > oi.size() && oj.find(oi) != std::string::npos) inside_another = true;
     }
     if (!inside_another) maximal.push_back(i);

@@ -1,6 +1,7 @@
 #include "eval/vqa_normalize.h"
 
-#include <cctype>
+#include "util/strings.h"
+
 #include <map>
 #include <sstream>
 #include <vector>
@@ -62,24 +63,8 @@ const std::map<std::string, std::string>& number_words() {
 const char* const kPunctuations[] = {";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+",
                                      "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"};
 
-// Python's str.strip(): the ASCII whitespace characters.
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-std::string strip(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
+using util::replace_all;
+using util::strip;  // Python's str.strip(): the ASCII whitespace " \t\n\r\v\f"
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -119,9 +104,7 @@ std::string process_punctuation(const std::string& in) {
 
 std::string process_digit_article(const std::string& in) {
   std::vector<std::string> words;
-  std::string lower;
-  for (char c : in) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::istringstream ss(lower);
+  std::istringstream ss(util::ascii_lower(in));
   std::string w;
   while (ss >> w) {
     auto n = number_words().find(w);
@@ -140,8 +123,7 @@ std::string process_digit_article(const std::string& in) {
 }  // namespace
 
 std::string vqa_normalize(const std::string& answer) {
-  std::string s;
-  for (char c : answer) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string s = util::ascii_lower(answer);
   s = replace_all(replace_all(s, ",", ""), "?", "");
   s = strip(replace_all(s, "'s", " 's"));
   s = strip(replace_all(replace_all(s, "\n", " "), "\t", " "));

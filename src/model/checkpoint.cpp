@@ -1,6 +1,7 @@
 #include "model/checkpoint.h"
 
 #include "io/files.h"
+#include "util/strings.h"
 
 #include <torch/torch.h>
 
@@ -12,10 +13,8 @@
 namespace seva::model {
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
-bool ends_with(const std::string& s, const std::string& p) {
-  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
-}
+using util::ends_with;
+using util::starts_with;
 
 std::string list_some(const std::vector<std::string>& names) {
   std::ostringstream ss;

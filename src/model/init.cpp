@@ -1,5 +1,7 @@
 #include "model/init.h"
 
+#include "util/strings.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
@@ -9,9 +11,7 @@
 namespace seva::model {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+using util::ends_with;
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace

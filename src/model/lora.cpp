@@ -2,6 +2,7 @@
 
 #include "io/files.h"
 #include "io/safetensors.h"
+#include "util/strings.h"
 
 #include <torch/torch.h>
 
@@ -16,7 +17,7 @@ namespace {
 
 const std::string kPeftPrefix = "base_model.model.";
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+using util::starts_with;
 
 // Maps an adapter key to our parameter name, or "" when it is not a LoRA weight we know.
 std::string adapter_key_to_name(std::string key) {

@@ -2,6 +2,7 @@
 #include "text/conversation.h"
 
 #include "io/files.h"
+#include "util/strings.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -9,12 +10,7 @@
 namespace seva::text {
 namespace {
 
-std::string strip(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
+using util::strip;  // the ASCII whitespace " \t\n\r\v\f", as Python's str.strip()
 
 }  // namespace
 

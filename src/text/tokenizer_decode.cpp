@@ -1,18 +1,14 @@
 // Tokenizer decoding: transformers 4.40 slow PreTrainedTokenizer._decode + LlamaTokenizer's joining.
 #include "text/tokenizer.h"
+#include "util/strings.h"
 
 namespace seva::text {
 namespace {
 
 const std::string kUnderline = "\xe2\x96\x81";
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
-}
+using util::replace_all;
+using util::starts_with;
 
 // PreTrainedTokenizerBase.clean_up_tokenization.
 std::string clean_up_tokenization(std::string s) {

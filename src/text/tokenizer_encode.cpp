@@ -2,31 +2,17 @@
 #include <stdexcept>
 
 #include "text/tokenizer.h"
+#include "util/strings.h"
 
 namespace seva::text {
 namespace {
 
 const std::string kUnderline = "\xe2\x96\x81";  // U+2581, sentencepiece's space
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
-    s.replace(pos, from.size(), to);
-  return s;
-}
-
-const char* const kSpace = " \t\n\r\v\f";
-
-std::string lstrip(const std::string& s) {
-  size_t b = s.find_first_not_of(kSpace);
-  return b == std::string::npos ? "" : s.substr(b);
-}
-
-std::string rstrip(const std::string& s) {
-  size_t e = s.find_last_not_of(kSpace);
-  return e == std::string::npos ? "" : s.substr(0, e + 1);
-}
+using util::lstrip;  // the ASCII whitespace " \t\n\r\v\f"
+using util::replace_all;
+using util::rstrip;
+using util::starts_with;
 
 }  // namespace
 
