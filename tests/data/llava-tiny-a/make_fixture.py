@@ -10,6 +10,7 @@ Without --tokenizer-model the tokenizer is trained with spm settings below on to
 (beside this script).  The committed tokenizer.model was trained on another text that is not kept, so
 to reproduce the committed ids (and everything computed from them) pass the committed
 tokenizer/tokenizer.model with --tokenizer-model.  Model weights and images do not depend on it.
+FX_THREADS (default 2) sets torch's CPU thread count.
 """
 import argparse
 import contextlib
