@@ -21,21 +21,22 @@ struct SevaSettings {
   std::string loss = "sigmoid";
   double lr = 1e-4;
   double beta = 0.1;
-  // NLL weight on the chosen answer (not in the paper, which is plain DPO). On the stage-5 base,
-  // 3 seeds: POPE F1 +1.6 +- 0.2 and overall +0.1 with it, +0.8 and -0.3 without (study `nll`).
+  // NLL weight on the chosen answer (not in the paper, which is plain DPO), a pull towards the
+  // chosen answers: better than plain DPO on the stage-5 base, the same on the shipped one
+  // (the `nll` study, docs/studies.md).
   double nll = 1.0;
-  // seva pair --min-chosen-prob: on an earlier base, keeping every differing pair taught the
-  // model to say "yes" (POPE yes-ratio 41% -> 93%) and cost 22 points of counting; at 0.6 the
-  // kept chosen answers are 91% right instead of 38%.
+  // seva pair --min-chosen-prob: a pair teaches something only if its chosen answer is likely to
+  // be right; with every differing pair kept most chosen answers were wrong, and DPO taught the
+  // model to say "yes" and cost counting (docs/studies.md).
   double min_chosen_prob = 0.6;
   double max_chosen_prob = 1.0;       // seva pair --max-chosen-prob (1: keep all)
-  // seva pair --balance (0: off). On the shipped base (stages 1-8), seed 0: without it the pairs'
-  // rejected answers are mostly what noise makes the model say ("4" in 300 of 1379 pairs, "no" in
-  // 229, "top left" in 109) and DPO unlearns those answers: counting -4.2, POPE yes-ratio +10; at
-  // 2 (498 pairs, 59% of them digits) counting -1.2, yes-ratio +2.
+  // seva pair --balance (0: off): without it the rejected answers are mostly what noise makes the
+  // model say ("4" to every count, "no" to every existence question) and DPO unlearns those
+  // answers everywhere; 2 keeps the damage within the spread and keeps more pairs than 1 (the
+  // `balance` study, docs/studies.md).
   double balance = 2;
-  // 1 epoch at lr 1e-4 with balance 2, seed 0: POPE F1 +0.5, MMBench -0.1, VQA -0.1; 2 epochs:
-  // +0.9, -0.4, -0.4 (2 epochs at lr 5e-5: +0.5, -0.1, -0.2).
+  // One epoch: a second one on the balanced pairs moved POPE F1 a little more but cost more of
+  // MMBench and VQA (docs/studies.md).
   int64_t epochs = 1;
   int64_t batch_size = 16;
   int64_t lora_r = 8;
