@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # How the shipped base checkpoint (assets/tiny-world-base) is made, on a 2-core CPU:
-# `seva demo --from-scratch --base-only` with seed 0 — the world (v3), a SentencePiece tokenizer
+# `seva demo --from-scratch --base-only` with seed 0 — the world, a SentencePiece tokenizer
 # and a random tiny LLaVA with no system prompt (seva init), eight SFT stages, the base's
 # evaluation and the grounding gate — and the final stage's model copied into assets/.
 #   stages 1-5 (~47 min): one epoch of captions, then one of the question families, at 2e-3; then
@@ -12,9 +12,7 @@
 #     and language model only, lr 1e-3 cosine to 0.5x, batch 32.
 #   stage 8: one epoch of sft_stage2.json + sft_choice.json as one mixture, every part, lr 5e-4.
 # FROM_STAGE5=DIR starts from a stage-5 model and runs stages 6-8 only (the markers of init and
-# stages 1-5 are written as done, DIR is copied in as stage 5's model). The base shipped before
-# stages 6-8 existed is stage 5's: `git archive b99d899 assets/tiny-world-base | tar -x -C /tmp`
-# gives it as DIR=/tmp/assets/tiny-world-base.
+# stages 1-5 are written as done, DIR is copied in as stage 5's model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SEVA=${SEVA:-build/seva}

@@ -8,7 +8,7 @@
 using namespace seva;
 
 TEST(SevaDiffusion, ScheduleMatchesTorchFloat32) {
-  // DESIGN.md: (sqrt(abar[t]), sqrt(1 - abar[t])) in float32 torch.
+  // (sqrt(abar[t]), sqrt(1 - abar[t])) as torch computes them in float32.
   struct Row {
     int t;
     double s, n;

@@ -40,13 +40,13 @@ train::SftOptions options(const std::string& dir) {
   o.model.threads = 2;
   o.data = {write_data(dir)};
   o.images = test::fixture_path("images");
-  o.out = dir + "/run";
-  o.lr = 1e-2;
-  o.warmup_ratio = 0;
-  o.batch_size = 4;
-  o.micro_batch_size = 2;
-  o.epochs = 6;
-  o.quiet = true;
+  o.loop.out = dir + "/run";
+  o.loop.lr = 1e-2;
+  o.loop.warmup_ratio = 0;
+  o.loop.batch_size = 4;
+  o.loop.micro_batch_size = 2;
+  o.loop.epochs = 6;
+  o.loop.quiet = true;
   return o;
 }
 
@@ -111,7 +111,7 @@ TEST(Sft, FewStepsLowerTheLoss) {
   auto o = options(test::temp_dir("sft_loss"));
   o.train = {"projector", "language"};
   EXPECT_EQ(train::train_sft(o), 5);  // 3 entries with an image x 6 epochs, batch 4
-  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  auto rows = io::read_jsonl(o.loop.out + "/metrics.jsonl");
   ASSERT_EQ(rows.size(), 5u);
   double first = rows.front()["loss"].get<double>(), last = rows.back()["loss"].get<double>();
   EXPECT_TRUE(std::isfinite(first));
@@ -119,10 +119,10 @@ TEST(Sft, FewStepsLowerTheLoss) {
   EXPECT_LT(last, 0.8 * first) << "first " << first << " last " << last;
   EXPECT_GT(rows[0]["tokens_per_s"].get<double>(), 0.0);
   EXPECT_GT(rows[0]["tokens"].get<int64_t>(), 0);
-  EXPECT_TRUE(io::file_exists(o.out + "/model/config.json"));
-  EXPECT_TRUE(io::file_exists(o.out + "/model/tokenizer.model"));
-  EXPECT_TRUE(io::file_exists(o.out + "/model/preprocessor_config.json"));
-  EXPECT_TRUE(io::file_exists(o.out + "/checkpoint/state.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/model/config.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/model/tokenizer.model"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/model/preprocessor_config.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/checkpoint/state.json"));
 }
 
 TEST(Sft, SeveralDataFilesAreOneMixture) {
@@ -136,7 +136,7 @@ TEST(Sft, SeveralDataFilesAreOneMixture) {
   io::write_file_atomic(second, more.dump());
   o.data.push_back(second);
   o.train = {"projector"};
-  o.epochs = 2;
+  o.loop.epochs = 2;
   // 3 + 2 entries with an image x 2 epochs = 10 examples, batch 4: three steps (the first file
   // alone: 6 examples, two steps).
   EXPECT_EQ(train::train_sft(o), 3);
@@ -145,7 +145,7 @@ TEST(Sft, SeveralDataFilesAreOneMixture) {
   io::write_file_atomic(text_only, R"([{"id": "t", "conversations": [{"from": "human", "value": "Hi"}, )"
                                    R"({"from": "gpt", "value": "Hello."}]}])");
   o.data.push_back(text_only);
-  o.out = dir + "/run2";
+  o.loop.out = dir + "/run2";
   try {
     train::train_sft(o);
     FAIL() << "expected an error";
@@ -157,10 +157,10 @@ TEST(Sft, SeveralDataFilesAreOneMixture) {
 TEST(Sft, TrainingTheProjectorChangesOnlyProjectorWeights) {
   auto o = options(test::temp_dir("sft_projector"));
   o.train = {"projector"};
-  o.epochs = 1;
+  o.loop.epochs = 1;
   train::train_sft(o);
   auto before = model::load_llava(o.model.model_dir);
-  auto after = model::load_llava(o.out + "/model");
+  auto after = model::load_llava(o.loop.out + "/model");
   auto a = params_of(*after);
   int changed = 0;
   for (auto& [name, t] : params_of(*before)) {
@@ -178,10 +178,10 @@ TEST(Sft, TrainingTheProjectorChangesOnlyProjectorWeights) {
 TEST(Sft, TrainingTheVisionTowerGivesItGradients) {
   auto o = options(test::temp_dir("sft_vision"));
   o.train = {"vision"};
-  o.epochs = 1;
+  o.loop.epochs = 1;
   train::train_sft(o);
   auto before = params_of(*model::load_llava(o.model.model_dir));
-  auto a = params_of(*model::load_llava(o.out + "/model"));
+  auto a = params_of(*model::load_llava(o.loop.out + "/model"));
   int vision_changed = 0;
   for (auto& [name, t] : before) {
     bool same = torch::equal(t, a[name]);
@@ -197,12 +197,12 @@ TEST(Sft, LoraWritesAPeftAdapter) {
   o.lora_config.r = 4;
   o.lora_config.alpha = 8;
   o.train = {"projector"};
-  o.epochs = 2;
+  o.loop.epochs = 2;
   EXPECT_EQ(train::train_sft(o), 2);
-  EXPECT_TRUE(io::file_exists(o.out + "/adapter/adapter_config.json"));
-  EXPECT_TRUE(io::file_exists(o.out + "/adapter/adapter_model.safetensors"));
-  EXPECT_TRUE(io::file_exists(o.out + "/adapter/non_lora_trainables.safetensors"));
-  EXPECT_FALSE(io::file_exists(o.out + "/model/config.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/adapter/adapter_config.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/adapter/adapter_model.safetensors"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/adapter/non_lora_trainables.safetensors"));
+  EXPECT_FALSE(io::file_exists(o.loop.out + "/model/config.json"));
 }
 
 TEST(Sft, MalformedEntryNamesFileAndEntry) {
@@ -256,23 +256,23 @@ void expect_same_tensors(const std::map<std::string, torch::Tensor>& a, const st
 TEST(Sft, ResumeEqualsUninterrupted) {
   auto full = options(test::temp_dir("sft_full"));
   full.train = {"projector", "language"};
-  full.epochs = 3;  // 9 examples, batch 4: 3 steps
+  full.loop.epochs = 3;  // 9 examples, batch 4: 3 steps
   full.model.threads = 1;
   EXPECT_EQ(train::train_sft(full), 3);
   auto cut = options(test::temp_dir("sft_cut"));
   cut.train = full.train;
-  cut.epochs = 3;
+  cut.loop.epochs = 3;
   cut.model.threads = 1;
-  cut.max_steps = 2;  // "killed" after two steps, with its checkpoint
+  cut.loop.max_steps = 2;  // "killed" after two steps, with its checkpoint
   train::train_sft(cut);
-  cut.max_steps = -1;
-  cut.resume = true;
+  cut.loop.max_steps = -1;
+  cut.loop.resume = true;
   EXPECT_EQ(train::train_sft(cut), 3);
-  expect_same_tensors(tensors_in(full.out + "/model", "model.safetensors"), tensors_in(cut.out + "/model", "model.safetensors"));
-  auto rows = io::read_jsonl(cut.out + "/metrics.jsonl");
+  expect_same_tensors(tensors_in(full.loop.out + "/model", "model.safetensors"), tensors_in(cut.loop.out + "/model", "model.safetensors"));
+  auto rows = io::read_jsonl(cut.loop.out + "/metrics.jsonl");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[2]["step"], 3);
-  EXPECT_NEAR(rows[2]["loss"].get<double>(), io::read_jsonl(full.out + "/metrics.jsonl")[2]["loss"].get<double>(), 1e-6);
+  EXPECT_NEAR(rows[2]["loss"].get<double>(), io::read_jsonl(full.loop.out + "/metrics.jsonl")[2]["loss"].get<double>(), 1e-6);
 }
 
 TEST(Sft, Bf16LoraResumeKeepsFloat32AdaptersAndMasters) {
@@ -282,7 +282,7 @@ TEST(Sft, Bf16LoraResumeKeepsFloat32AdaptersAndMasters) {
     o.lora_config.r = 4;
     o.lora_config.alpha = 8;
     o.train = {"projector"};  // fully trained in bf16: through float32 masters
-    o.epochs = 3;
+    o.loop.epochs = 3;
     o.bf16 = true;
     o.model.threads = 1;
     return o;
@@ -290,16 +290,16 @@ TEST(Sft, Bf16LoraResumeKeepsFloat32AdaptersAndMasters) {
   auto full = make("sft_bf16_full");
   EXPECT_EQ(train::train_sft(full), 3);
   auto cut = make("sft_bf16_cut");
-  cut.max_steps = 1;
+  cut.loop.max_steps = 1;
   train::train_sft(cut);
-  EXPECT_TRUE(io::file_exists(cut.out + "/checkpoint/masters.safetensors"));
-  cut.max_steps = -1;
-  cut.resume = true;
+  EXPECT_TRUE(io::file_exists(cut.loop.out + "/checkpoint/masters.safetensors"));
+  cut.loop.max_steps = -1;
+  cut.loop.resume = true;
   EXPECT_EQ(train::train_sft(cut), 3);
-  io::SafetensorsFile f(full.out + "/adapter/adapter_model.safetensors");
+  io::SafetensorsFile f(full.loop.out + "/adapter/adapter_model.safetensors");
   for (const auto& k : f.keys()) EXPECT_EQ(f.info(k).dtype, "F32") << k;
-  expect_same_tensors(tensors_in(full.out + "/adapter", "adapter_model.safetensors"),
-                      tensors_in(cut.out + "/adapter", "adapter_model.safetensors"));
-  expect_same_tensors(tensors_in(full.out + "/adapter", "non_lora_trainables.safetensors"),
-                      tensors_in(cut.out + "/adapter", "non_lora_trainables.safetensors"));
+  expect_same_tensors(tensors_in(full.loop.out + "/adapter", "adapter_model.safetensors"),
+                      tensors_in(cut.loop.out + "/adapter", "adapter_model.safetensors"));
+  expect_same_tensors(tensors_in(full.loop.out + "/adapter", "non_lora_trainables.safetensors"),
+                      tensors_in(cut.loop.out + "/adapter", "non_lora_trainables.safetensors"));
 }

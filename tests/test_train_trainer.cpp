@@ -32,14 +32,14 @@ train::TrainOptions options(const std::string& dir) {
   o.model.threads = 2;
   o.pairs = write_pairs(dir);
   o.images = test::fixture_path("images");
-  o.out = dir + "/run";
+  o.loop.out = dir + "/run";
   o.lora.r = 4;
   o.lora.alpha = 8;
-  o.lr = 1e-2;
-  o.batch_size = 2;
-  o.micro_batch_size = 1;
-  o.repeat = 1;
-  o.quiet = true;
+  o.loop.lr = 1e-2;
+  o.loop.batch_size = 2;
+  o.loop.micro_batch_size = 1;
+  o.loop.repeat = 1;
+  o.loop.quiet = true;
   return o;
 }
 
@@ -67,7 +67,7 @@ std::vector<std::string> ref_caches(const std::string& dir) {
 TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
   auto o = options(test::temp_dir("train"));
   EXPECT_EQ(train::train_dpo(o), 3);  // 6 pairs, batch 2
-  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  auto rows = io::read_jsonl(o.loop.out + "/metrics.jsonl");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_NEAR(rows[0]["loss"].get<double>(), std::log(2.0), 1e-5);  // policy = reference at step 0
   EXPECT_NEAR(rows[0]["rewards/margins"].get<double>(), 0.0, 1e-5);
@@ -75,7 +75,7 @@ TEST(Trainer, FirstStepLossIsLog2AndTrainingMovesTheRewards) {
   EXPECT_DOUBLE_EQ(rows[0]["lr"].get<double>(), 0.0);  // warm-up: ceil(0.03 · 3) = 1 step from 0
   for (const char* k : {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "logps/chosen", "logps/rejected", "pairs_per_s"})
     EXPECT_TRUE(rows[1].contains(k)) << k;
-  EXPECT_TRUE(io::file_exists(o.out + "/adapter/adapter_config.json"));
+  EXPECT_TRUE(io::file_exists(o.loop.out + "/adapter/adapter_config.json"));
   auto caches = ref_caches(o.pairs.substr(0, o.pairs.rfind('/')));  // next to the pairs
   ASSERT_EQ(caches.size(), 1u);
   EXPECT_EQ(io::read_jsonl(caches[0]).size(), 7u);  // the key, then one row per pair
@@ -87,11 +87,11 @@ TEST(Trainer, ProjectorAdaptersTrain) {
   auto o = options(test::temp_dir("train_projector"));
   o.lora.target_modules = {"linear_1", "linear_2"};
   EXPECT_EQ(train::train_dpo(o), 3);
-  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  auto rows = io::read_jsonl(o.loop.out + "/metrics.jsonl");
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_NEAR(rows[0]["loss"].get<double>(), std::log(2.0), 1e-5);
   EXPECT_LT(rows[2]["loss"].get<double>(), rows[0]["loss"].get<double>());
-  io::SafetensorsFile f(o.out + "/adapter/adapter_model.safetensors");
+  io::SafetensorsFile f(o.loop.out + "/adapter/adapter_model.safetensors");
   EXPECT_EQ(f.keys().size(), 4u);
   for (const char* k : {"base_model.model.multi_modal_projector.linear_1.lora_B.weight",
                         "base_model.model.multi_modal_projector.linear_2.lora_B.weight"})
@@ -114,9 +114,9 @@ TEST(Trainer, MultiNegativePairsWithDifferentNumbersOfNegatives) {
   o.pairs = dir + "/multi.jsonl";
   o.loss.type = train::LossType::Multi;
   o.loss.nll_weight = 1.0;
-  o.micro_batch_size = 2;
+  o.loop.micro_batch_size = 2;
   EXPECT_EQ(train::train_dpo(o), 1);
-  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  auto rows = io::read_jsonl(o.loop.out + "/metrics.jsonl");
   ASSERT_EQ(rows.size(), 1u);
   const double nll = rows[0]["nll/chosen"].get<double>();
   EXPECT_GT(nll, 0.0);
@@ -142,7 +142,7 @@ TEST(Trainer, MultiNegativePairsWithDifferentNumbersOfNegatives) {
 TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
   auto dir = test::temp_dir("ref_cache");
   auto o = options(dir);
-  o.max_steps = 1;
+  o.loop.max_steps = 1;
   train::train_dpo(o);
   auto caches = ref_caches(dir);
   ASSERT_EQ(caches.size(), 1u);
@@ -156,26 +156,26 @@ TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
     text += rows[i].dump() + "\n";
   }
   io::write_file_atomic(caches[0], text);
-  o.out = dir + "/run2";
+  o.loop.out = dir + "/run2";
   train::train_dpo(o);
-  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.1, 1e-4);
+  EXPECT_NEAR(io::read_jsonl(o.loop.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.1, 1e-4);
   EXPECT_EQ(ref_caches(dir).size(), 1u);
   // Another image aspect is another model input: a second cache, computed afresh.
   o.model.image_aspect = "none";
-  o.out = dir + "/run3";
+  o.loop.out = dir + "/run3";
   train::train_dpo(o);
   EXPECT_EQ(ref_caches(dir).size(), 2u);
-  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
+  EXPECT_NEAR(io::read_jsonl(o.loop.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
   o.model.image_aspect = "pad";
   // A changed pairs file: a third cache; the old ones are not read.
   {
     io::JsonlWriter w(o.pairs, true);
     w.write({{"id", "q6"}, {"image", "img0_97x61.png"}, {"question", "Shape?"}, {"chosen", "A circle."}, {"rejected", {"A cube."}}});
   }
-  o.out = dir + "/run4";
+  o.loop.out = dir + "/run4";
   train::train_dpo(o);
   EXPECT_EQ(ref_caches(dir).size(), 3u);
-  EXPECT_NEAR(io::read_jsonl(o.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
+  EXPECT_NEAR(io::read_jsonl(o.loop.out + "/metrics.jsonl")[0]["rewards/chosen"].get<double>(), 0.0, 1e-5);
   // A cache whose rows do not match the pairs (same name, other content) is rewritten, not trusted.
   auto key = train::ref_cache_key(o.pairs, o.model, torch::kFloat32, o.images);
   auto path = train::ref_cache_path(o.pairs, key);
@@ -184,7 +184,7 @@ TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
                                   nlohmann::json{{"index", 0}, {"id", "not-q0"}, {"logps", {0.0, 0.0}}}.dump() + "\n");
   std::vector<torch::Tensor> ref;
   EXPECT_FALSE(train::read_ref_cache(path, key, train::read_pairs(o.pairs), ref));
-  o.out = dir + "/run5";
+  o.loop.out = dir + "/run5";
   train::train_dpo(o);
   EXPECT_TRUE(train::read_ref_cache(path, key, train::read_pairs(o.pairs), ref));
   EXPECT_EQ(io::read_jsonl(path).size(), 8u);
@@ -194,27 +194,27 @@ TEST(Trainer, ReferenceCacheIsReusedAndInvalidated) {
 
 TEST(Trainer, GradientCheckpointingGivesTheSameAdapter) {
   auto a = options(test::temp_dir("train_gc_off"));
-  a.max_steps = 2;  // dropout 0.05 (the default) is on: the recomputation must replay its masks
+  a.loop.max_steps = 2;  // dropout 0.05 (the default) is on: the recomputation must replay its masks
   train::train_dpo(a);
   auto b = options(test::temp_dir("train_gc_on"));
-  b.max_steps = 2;
+  b.loop.max_steps = 2;
   b.gradient_checkpointing = true;
   train::train_dpo(b);
-  auto x = adapter_weights(a.out), y = adapter_weights(b.out);
+  auto x = adapter_weights(a.loop.out), y = adapter_weights(b.loop.out);
   EXPECT_LE((x - y).abs().max().item<double>(), 1e-5 * x.abs().max().item<double>());
 }
 
 TEST(Trainer, Bf16KeepsAdaptersInFloat32) {
   auto o = options(test::temp_dir("train_bf16"));
   o.bf16 = true;
-  o.max_steps = 2;
+  o.loop.max_steps = 2;
   EXPECT_EQ(train::train_dpo(o), 2);
-  auto rows = io::read_jsonl(o.out + "/metrics.jsonl");
+  auto rows = io::read_jsonl(o.loop.out + "/metrics.jsonl");
   EXPECT_NEAR(rows[0]["loss"].get<double>(), std::log(2.0), 1e-6);  // policy = reference, both bf16 + 0
   EXPECT_TRUE(std::isfinite(rows[1]["loss"].get<double>()));
-  io::SafetensorsFile f(o.out + "/adapter/adapter_model.safetensors");
+  io::SafetensorsFile f(o.loop.out + "/adapter/adapter_model.safetensors");
   for (const auto& k : f.keys()) EXPECT_EQ(f.info(k).dtype, "F32") << k;
-  auto w = adapter_weights(o.out);
+  auto w = adapter_weights(o.loop.out);
   EXPECT_GT(w.abs().max().item<double>(), 0.0);
   auto bad = options(test::temp_dir("train_bf16_bad"));
   bad.bf16 = true;
@@ -239,15 +239,15 @@ TEST(Trainer, ResumeEqualsUninterrupted) {
   train::train_dpo(full);
   auto cut = options(test::temp_dir("train_cut"));
   cut.model.threads = 1;
-  cut.max_steps = 1;  // "killed" after one step, with its checkpoint
+  cut.loop.max_steps = 1;  // "killed" after one step, with its checkpoint
   train::train_dpo(cut);
-  cut.max_steps = -1;
-  cut.resume = true;
+  cut.loop.max_steps = -1;
+  cut.loop.resume = true;
   EXPECT_EQ(train::train_dpo(cut), 3);
-  auto a = adapter_weights(full.out), b = adapter_weights(cut.out);
+  auto a = adapter_weights(full.loop.out), b = adapter_weights(cut.loop.out);
   EXPECT_LT((a - b).abs().max().item<double>(), 1e-6);
   EXPECT_GT(a.abs().max().item<double>(), 0.0);
-  EXPECT_EQ(io::read_jsonl(cut.out + "/metrics.jsonl").size(), 3u);
+  EXPECT_EQ(io::read_jsonl(cut.loop.out + "/metrics.jsonl").size(), 3u);
 }
 
 TEST(Trainer, CorruptPairLineNamesFileAndLine) {

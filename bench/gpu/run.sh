@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check for issue 7, within about 5 minutes on one GPU machine with a pip PyTorch (CUDA) and
+# GPU check of the CUDA build, within about 5 minutes on one GPU machine with a pip PyTorch (CUDA) and
 # transformers + peft, no internet:
 #   1. build `seva` (only the CLI: no tests) against the pip torch's libtorch; build dependencies
 #      the machine lacks come from the Debian packages in bench/gpu/debs/ (bench/gpu/fetch-debs.sh),

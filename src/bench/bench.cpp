@@ -5,7 +5,9 @@
 #include "bench/bench_internal.h"
 #include "generate/vlm.h"
 #include "io/files.h"
+#include "model/init.h"
 #include "model/layers.h"
+#include "util/strings.h"
 
 #include <torch/cuda.h>
 #include <torch/torch.h>
@@ -15,7 +17,10 @@
 #define SEVA_HAS_LEGACY_PROFILER 1
 #endif
 
-#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+// Debian's libtorch-dev ships c10/cuda headers without the generated cuda_cmake_macros.h they
+// include: on a machine with the CUDA toolkit, the first two checks alone would pass there.
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>) && \
+    __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
 #include <c10/cuda/CUDACachingAllocator.h>
 #define SEVA_BENCH_CUDA_MEMORY 1  // allocated_bytes[0]: the AGGREGATE statistic in every version
 #endif
@@ -171,7 +176,7 @@ double proc_status_mb(const char* key) {
   std::string line;
   const size_t n = std::strlen(key);
   while (std::getline(in, line))
-    if (line.compare(0, n, key) == 0 && line.size() > n && line[n] == ':')
+    if (util::starts_with(line, key) && line.size() > n && line[n] == ':')
       return std::strtod(line.c_str() + n + 1, nullptr) / 1024.0;
   return -1;
 }
@@ -296,23 +301,16 @@ void Report::print_table() const {
 model::LlavaForConditionalGeneration make_model(const Context& ctx, const Size& size) {
   model::LlavaForConditionalGeneration m{nullptr};
   {
-    model::SkipInit skip(ctx.dtype);  // uninitialised, in the bench dtype: a 7B model's CPU init would take minutes
+    // In the bench dtype, without libtorch's default init (minutes for a 7B model on the CPU):
+    // init_weights draws every parameter once.
+    model::SkipInit skip(ctx.dtype);
     m = model::LlavaForConditionalGeneration(size.cfg);
   }
+  model::init_weights(*m, 1);  // on the CPU, where its generator lives, as `seva init` does
   m->to(ctx.device);
   m->eval();
-  torch::NoGradGuard ng;
-  torch::manual_seed(1);
-  for (auto& np : m->named_parameters()) {
-    auto& p = np.value();
-    const auto& name = np.key();
-    bool norm = name.find("norm") != std::string::npos;
-    if (norm && name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) p.zero_();
-    else if (norm) p.fill_(1.0);
-    else if (p.dim() == 1) p.zero_();
-    else p.normal_(0.0, 0.02);
-    p.set_requires_grad(false);
-  }
+  for (auto& p : m->parameters()) p.set_requires_grad(false);
+  torch::manual_seed(1);  // the phases' random inputs
   return m;
 }
 
@@ -322,7 +320,7 @@ std::string machine_name() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) {
+    if (util::starts_with(line, "model name")) {
       auto p = line.find(':');
       if (p != std::string::npos) return line.substr(p + 2);
     }

@@ -14,26 +14,15 @@ Action register_train(CLI::App& app) {
   add_model_options(*cmd, o->model);
   cmd->add_option("--pairs", o->pairs, "pairs file: seva pairs.jsonl or the official SeVa JSON")->required()->check(CLI::ExistingFile);
   cmd->add_option("--images", o->images, "directory the pairs' image names are relative to")->required();
-  cmd->add_option("--out", o->out, "run directory (metrics.jsonl, checkpoint/, adapter/)")->required();
   cmd->add_option("--loss", *loss, "sigmoid, ipo, hinge, robust or multi (several rejected answers)")
       ->check(CLI::IsMember({"sigmoid", "ipo", "hinge", "robust", "multi"}))->capture_default_str();
   cmd->add_option("--beta", o->loss.beta, "DPO beta")->capture_default_str();
   cmd->add_option("--label-smoothing", o->loss.label_smoothing, "for sigmoid/robust")->capture_default_str();
   cmd->add_option("--nll", o->loss.nll_weight, "weight of an NLL term on the chosen answer (per-token mean)")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  cmd->add_option("--lr", o->lr, "peak learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", o->weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--warmup-ratio", o->warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();
-  cmd->add_option("--max-grad-norm", o->max_grad_norm, "gradient-norm clip")->capture_default_str();
-  cmd->add_option("--batch-size", o->batch_size, "global batch: pairs per optimizer step")->capture_default_str();
-  cmd->add_option("--micro-batch-size", o->micro_batch_size, "pairs per forward/backward (accumulated)")->capture_default_str();
-  cmd->add_option("--epochs", o->epochs, "epochs")->capture_default_str();
-  cmd->add_option("--repeat", o->repeat, "copies of the pair list per epoch (the official run uses 2)")->capture_default_str();
-  cmd->add_option("--max-steps", o->max_steps, "stop after N optimizer steps (-1: all)")->capture_default_str();
-  cmd->add_option("--save-every", o->save_every, "checkpoint every N steps (0: at the end)")->capture_default_str();
+  add_loop_options(*cmd, o->loop, "pairs", "run directory (metrics.jsonl, checkpoint/, adapter/)");
   add_lora_options(*cmd, o->lora);
-  cmd->add_option("--seed", o->seed, "seed for LoRA init, data order and dropout")->capture_default_str();
-  cmd->add_flag("--resume", o->resume, "continue the run in --out from its last checkpoint");
   cmd->add_flag("--gradient-checkpointing", o->gradient_checkpointing,
                 "recompute each decoder layer in backward instead of storing its activations (less memory, ~1/3 more compute)");
   cmd->add_flag("--bf16", o->bf16,
@@ -41,7 +30,7 @@ Action register_train(CLI::App& app) {
   return [o, loss] {
     o->loss.type = train::parse_loss(*loss);
     auto steps = train::train_dpo(*o);
-    std::cerr << "seva train: " << steps << " steps; adapter in " << o->out << "/adapter\n";
+    std::cerr << "seva train: " << steps << " steps; adapter in " << o->loop.out << "/adapter\n";
     return 0;
   };
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include "generate/vlm.h"
 #include "model/lora.h"
+#include "train/loop.h"
 
 #include <CLI/CLI.hpp>
 
@@ -19,6 +20,10 @@ void add_model_options(CLI::App& cmd, generate::ModelOptions& opts);
 void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts);
 // --lora-r, --lora-alpha, --lora-dropout, --lora-targets (seva train and seva sft --lora).
 void add_lora_options(CLI::App& cmd, model::LoraConfig& cfg);
+// The training loop's flags (seva train and seva sft): --out, --lr, the schedule, the batch,
+// --epochs, --repeat, --max-steps, --save-every, --seed, --resume. `unit` names what a batch
+// holds ("pairs", "entries").
+void add_loop_options(CLI::App& cmd, train::LoopOptions& loop, const std::string& unit, const std::string& out_help);
 
 Action register_chat(CLI::App& app);
 Action register_info(CLI::App& app);

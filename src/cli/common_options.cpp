@@ -46,4 +46,31 @@ void add_lora_options(CLI::App& cmd, model::LoraConfig& cfg) {
       ->capture_default_str();
 }
 
+void add_loop_options(CLI::App& cmd, train::LoopOptions& o, const std::string& unit, const std::string& out_help) {
+  cmd.add_option("--out", o.out, out_help)->required();
+  cmd.add_option("--lr", o.lr, "peak learning rate")->capture_default_str();
+  cmd.add_option("--warmup-ratio", o.warmup_ratio, "linear warm-up share of the cosine schedule")->capture_default_str();
+  cmd.add_option("--warmup-steps", o.warmup_steps, "linear warm-up steps (overrides --warmup-ratio)");
+  cmd.add_option("--min-lr-ratio", o.min_lr_ratio, "the cosine decays to this share of --lr")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--max-grad-norm", o.max_grad_norm, "gradient-norm clip")->capture_default_str();
+  cmd.add_option("--batch-size", o.batch_size, "global batch: " + unit + " per optimizer step")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--micro-batch-size", o.micro_batch_size,
+                 unit + " per forward/backward (accumulated; at most the batch)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--epochs", o.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--repeat", o.repeat, "copies of the data per epoch (the official SeVa run uses 2)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--max-steps", o.max_steps, "stop after N optimizer steps (-1: all)")->capture_default_str();
+  cmd.add_option("--save-every", o.save_every, "checkpoint every N steps (0: at the end)")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "seed for LoRA init, data order and dropout")->capture_default_str();
+  cmd.add_flag("--resume", o.resume,
+               "continue the run in --out from its last checkpoint (its settings must be the same)");
+}
+
 }  // namespace seva::cli

@@ -3,6 +3,7 @@
 // and a changed pairs file, model, adapter, image aspect or dtype never does.
 #pragma once
 #include "generate/vlm.h"
+#include "train/image_features.h"
 #include "train/pairs.h"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,14 @@ namespace seva::train {
 nlohmann::json ref_cache_key(const std::string& pairs_path, const generate::ModelOptions& model,
                              torch::ScalarType dtype, const std::string& images_dir);
 
+// The model directory's part of the key: config.json's content; each weight file's name, size
+// and mtime.
+nlohmann::json model_identity(const generate::ModelOptions& model);
+
+// A key without its files' modification times: what a resumed run must match (a copied model
+// directory is the same model; a rewritten weight file of another size is not).
+nlohmann::json run_identity_of(nlohmann::json key);
+
 // "<dir>/<name of pairs>.ref_logps.<16 hex digits of the key's hash>.jsonl", with dir the pairs
 // file's directory (or `dir_override` when given: a run directory when the pairs' is read-only).
 std::string ref_cache_path(const std::string& pairs_path, const nlohmann::json& key,
@@ -30,6 +39,24 @@ std::string ref_cache_path(const std::string& pairs_path, const nlohmann::json& 
 // write cut short, is ignored).
 bool read_ref_cache(const std::string& path, const nlohmann::json& key, const std::vector<PreferencePair>& pairs,
                     std::vector<torch::Tensor>& ref);
+
+// Where a run's reference cache lives and what it is keyed by.
+struct RefCacheSpec {
+  std::string pairs_path;  // the cache goes next to it ...
+  std::string run_dir;     // ... or here when that directory is not writable
+  nlohmann::json key;      // ref_cache_key(...)
+  int64_t chunk = 4;       // pairs per forward pass
+  bool quiet = false;
+};
+
+// The reference log-probabilities of every pair (out[i]: (1 + negatives,) float32 on the CPU),
+// computed by `model` as it is (the base model: no adapter yet). Pairs the cache holds are read;
+// the rest run in chunks, chunk c on rank c % world, each row appended to the cache as it comes
+// (one process), or gathered and written by rank 0 (several), so a killed run keeps them.
+std::vector<torch::Tensor> reference_logps(model::LlavaForConditionalGenerationImpl& model,
+                                           const std::vector<PreferencePair>& pairs,
+                                           const std::vector<PackedExample>& examples, ImageFeatures& features,
+                                           const RefCacheSpec& spec);
 
 // 64-bit FNV-1a of bytes, as 16 lower-case hex digits.
 std::string fnv1a_hex(const std::string& bytes);

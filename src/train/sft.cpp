@@ -6,6 +6,8 @@
 #include "io/safetensors.h"
 #include "model/checkpoint.h"
 #include "text/conversation.h"
+#include "train/image_features.h"
+#include "train/ref_cache.h"
 #include "train/trainer.h"
 
 #include <torch/torch.h>
@@ -83,43 +85,6 @@ bool parse_entry(const nlohmann::json& e, const std::string& where, SftExample& 
 
 bool starts_with(const std::vector<int64_t>& whole, const std::vector<int64_t>& prefix) {
   return prefix.size() <= whole.size() && std::equal(prefix.begin(), prefix.end(), whole.begin());
-}
-
-// Restores the trained weights of a checkpoint written by train_sft's save: the adapter, the
-// non-LoRA trainables or the full model, and the float32 masters when there are any (exact).
-int64_t resume_from(const std::string& ckpt, model::LlavaForConditionalGenerationImpl& m, bool lora,
-                    std::map<std::string, torch::Tensor>& masters) {
-  auto state = io::read_json(io::join_path(ckpt, "state.json"));
-  torch::NoGradGuard ng;
-  std::unique_ptr<io::SafetensorsFile> adapter, extra;
-  std::unique_ptr<io::Checkpoint> full;
-  if (lora) {
-    adapter = std::make_unique<io::SafetensorsFile>(io::join_path(ckpt, "adapter_model.safetensors"));
-    auto extra_path = io::join_path(ckpt, "non_lora_trainables.safetensors");
-    if (io::file_exists(extra_path)) extra = std::make_unique<io::SafetensorsFile>(extra_path);
-  } else {
-    full = std::make_unique<io::Checkpoint>(ckpt);
-  }
-  for (auto& item : m.named_parameters(true)) {
-    auto& p = item.value();
-    if (!p.requires_grad()) continue;
-    const auto& name = item.key();
-    torch::Tensor t;
-    if (adapter && adapter->contains("base_model.model." + name)) t = adapter->get("base_model.model." + name, p.scalar_type());
-    else if (extra && extra->contains(name)) t = extra->get(name, p.scalar_type());
-    else if (full && full->contains(name)) t = full->get(name, p.scalar_type());
-    else throw std::runtime_error(ckpt + ": the checkpoint holds no weights for " + name);
-    p.copy_(t);
-  }
-  if (!masters.empty()) {
-    io::SafetensorsFile mf(io::join_path(ckpt, "masters.safetensors"));
-    for (auto& [name, master] : masters) {
-      master.copy_(mf.get(name, torch::kFloat32));
-      for (auto& item : m.named_parameters(true))
-        if (item.key() == name) item.value().copy_(master);
-    }
-  }
-  return state.at("step").get<int64_t>();
 }
 
 }  // namespace
@@ -217,9 +182,10 @@ torch::Tensor sft_logps(model::LlavaForConditionalGenerationImpl& model, const s
   return torch::zeros({B}, tok.options()).index_add(0, torch::tensor(owner, torch::kInt64).to(device), tok);
 }
 
-int64_t train_sft(const SftOptions& o) {
-  if (o.micro_batch_size < 1 || o.batch_size % o.micro_batch_size != 0)
-    throw std::runtime_error("--batch-size must be a multiple of --micro-batch-size");
+namespace {
+
+// The parts that train in full: any of vision, projector, language (LoRA replaces language).
+std::set<std::string> full_parts(const SftOptions& o) {
   std::set<std::string> parts;
   for (const auto& p : o.train) {
     if (p != "vision" && p != "projector" && p != "language")
@@ -228,13 +194,140 @@ int64_t train_sft(const SftOptions& o) {
   }
   if (o.lora) parts.erase("language");
   if (parts.empty() && !o.lora) throw std::runtime_error("--train names no part to train");
-  auto model_opts = training_model_options(o.model, o.bf16);
-  model_opts.device = dist::local_device(model_opts.device);
-  dist::init(model_opts.device);
-  const bool main_rank = dist::is_main(), quiet = o.quiet || !main_rank;
-  make_dir(o.out);
-  auto vlm = generate::Vlm::load(model_opts);
-  auto& m = *vlm.model;
+  return parts;
+}
+
+// The trained parameters and, for bfloat16/float16 ones trained in full, their float32 masters:
+// AdamW updates the master and the model's copy is refreshed from it after each step.
+struct Trainables {
+  std::vector<torch::Tensor> params;                               // the model's
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> masters;    // (model parameter, float32 master)
+  std::map<std::string, torch::Tensor> master_by_name;
+  std::vector<torch::Tensor> opt_params;                           // what AdamW updates
+
+  // The tensor AdamW holds for model parameter p.
+  torch::Tensor target_of(const torch::Tensor& p) const {
+    for (auto& [model_p, master] : masters)
+      if (model_p.is_same(p)) return master;
+    return p;
+  }
+};
+
+Trainables make_trainables(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o,
+                           const std::set<std::string>& parts) {
+  Trainables t;
+  for (auto& p : m.parameters()) p.set_requires_grad(false);
+  torch::manual_seed(o.loop.seed);
+  if (o.lora) t.params = model::add_lora(m, o.lora_config, model::training_lora_dtype(m.dtype()));  // freezes the rest again
+  auto enable = [&](torch::nn::Module& mod) {
+    for (auto& p : mod.parameters()) {
+      p.set_requires_grad(true);
+      t.params.push_back(p);
+    }
+  };
+  if (parts.count("vision")) enable(*m.vision_tower);
+  if (parts.count("projector")) enable(*m.multi_modal_projector);
+  if (parts.count("language")) enable(*m.language_model);
+  for (auto& p : t.params) {
+    if (p.scalar_type() == torch::kBFloat16 || p.scalar_type() == torch::kFloat16) {
+      auto master = p.detach().to(torch::kFloat32).set_requires_grad(true);
+      t.masters.emplace_back(p, master);
+      t.opt_params.push_back(master);
+    } else {
+      t.opt_params.push_back(p);
+    }
+  }
+  if (!t.masters.empty())
+    for (auto& item : m.named_parameters(true))
+      for (auto& [p, master] : t.masters)
+        if (p.is_same(item.value())) t.master_by_name[item.key()] = master;
+  return t;
+}
+
+// AdamW with two parameter groups: weight matrices decay; biases, norms and embedding tables do not.
+std::unique_ptr<torch::optim::AdamW> make_optimizer(model::LlavaForConditionalGenerationImpl& m, const Trainables& t,
+                                                    const SftOptions& o) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& item : m.named_parameters(true)) {
+    const auto& p = item.value();
+    if (!p.requires_grad()) continue;
+    const std::string& name = item.key();
+    const bool table = name.find("embed_tokens") != std::string::npos ||
+                       name.find("position_embedding") != std::string::npos ||
+                       name.find("class_embedding") != std::string::npos;
+    (p.dim() >= 2 && !table ? decay : no_decay).push_back(t.target_of(p));
+  }
+  if (decay.size() + no_decay.size() != t.opt_params.size())
+    throw std::runtime_error("seva sft: internal error: trainable parameters not all named");
+  auto adam = [&](double wd) {
+    return torch::optim::AdamWOptions(o.loop.lr).weight_decay(wd).betas({0.9, o.adam_beta2}).eps(1e-8);
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  if (!decay.empty()) groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(adam(o.weight_decay)));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, std::make_unique<torch::optim::AdamWOptions>(adam(0.0)));
+  return std::make_unique<torch::optim::AdamW>(groups, adam(o.weight_decay));
+}
+
+// The weights that train: an adapter (plus the non-LoRA trainables, LLaVA-style) or a full
+// llava-hf checkpoint with the model's processor files; float32 masters beside them.
+void write_weights(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o, const std::set<std::string>& parts,
+                   const std::string& dir) {
+  if (o.lora) {
+    model::save_adapter(m, o.lora_config, dir, o.model.model_dir);
+    if (parts.empty()) return;
+    std::vector<std::pair<std::string, torch::Tensor>> extra;
+    for (auto& item : m.named_parameters(true))
+      if ((parts.count("vision") && item.key().rfind("vision_tower.", 0) == 0) ||
+          (parts.count("projector") && item.key().rfind("multi_modal_projector.", 0) == 0))
+        extra.emplace_back(item.key(), item.value().detach().cpu());
+    io::save_safetensors(io::join_path(dir, "non_lora_trainables.safetensors"), extra);
+    return;
+  }
+  model::save_llava(m, dir);
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
+                        "preprocessor_config.json", "generation_config.json", "tokenizer.json", "chat_template.json",
+                        "seva.json", "processor_config.json"}) {
+    auto src = io::join_path(o.model.model_dir, f);
+    if (io::file_exists(src)) io::write_file_atomic(io::join_path(dir, f), io::read_file(src));
+  }
+}
+
+void write_masters(const Trainables& t, const std::string& dir) {
+  if (t.master_by_name.empty()) return;
+  std::vector<std::pair<std::string, torch::Tensor>> ms;
+  for (auto& [name, master] : t.master_by_name) ms.emplace_back(name, master.detach().cpu());
+  io::save_safetensors(io::join_path(dir, "masters.safetensors"), ms);
+}
+
+// Restores what write_weights and write_masters wrote (exact with the masters).
+void load_weights(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o, Trainables& t, const std::string& dir) {
+  torch::NoGradGuard ng;
+  std::unique_ptr<io::SafetensorsFile> adapter, extra;
+  std::unique_ptr<io::Checkpoint> full;
+  if (o.lora) {
+    adapter = std::make_unique<io::SafetensorsFile>(io::join_path(dir, "adapter_model.safetensors"));
+    auto extra_path = io::join_path(dir, "non_lora_trainables.safetensors");
+    if (io::file_exists(extra_path)) extra = std::make_unique<io::SafetensorsFile>(extra_path);
+  } else {
+    full = std::make_unique<io::Checkpoint>(dir);
+  }
+  for (auto& item : m.named_parameters(true)) {
+    auto& p = item.value();
+    if (!p.requires_grad()) continue;
+    const auto& name = item.key();
+    if (adapter && adapter->contains("base_model.model." + name)) p.copy_(adapter->get("base_model.model." + name, p.scalar_type()));
+    else if (extra && extra->contains(name)) p.copy_(extra->get(name, p.scalar_type()));
+    else if (full && full->contains(name)) p.copy_(full->get(name, p.scalar_type()));
+    else throw std::runtime_error(dir + ": the checkpoint holds no weights for " + name);
+  }
+  if (t.master_by_name.empty()) return;
+  io::SafetensorsFile mf(io::join_path(dir, "masters.safetensors"));
+  for (auto& [name, master] : t.master_by_name) master.copy_(mf.get(name, torch::kFloat32));
+  for (auto& [p, master] : t.masters) p.copy_(master);
+}
+
+// The examples of the run: every --data file's entries with an image, in order.
+std::vector<SftExample> read_all_data(const SftOptions& o, bool quiet) {
   int64_t skipped = 0;
   std::vector<SftExample> data;
   for (const auto& f : o.data) {
@@ -244,229 +337,100 @@ int64_t train_sft(const SftOptions& o) {
   }
   if (data.empty()) throw std::runtime_error("seva sft: no --data file given");
   if (!quiet && skipped > 0) std::cerr << "seva sft: skipped " << skipped << " text-only entries\n";
+  return data;
+}
+
+// What an SFT checkpoint's meaning depends on, beyond the loop's own settings.
+nlohmann::json sft_identity(const SftOptions& o, const std::vector<SftExample>& data) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : o.data) {
+    const std::string bytes = io::read_file(f);
+    files.push_back({{"fnv1a", fnv1a_hex(bytes)}, {"size", bytes.size()}});
+  }
+  return {{"trainer", "sft"},
+          {"data", files},
+          {"examples", data.size()},
+          {"model", run_identity_of(model_identity(o.model))},
+          {"adapter", o.model.adapter_dir},
+          {"train", o.train},
+          {"lora", o.lora ? o.lora_config.to_peft_json() : nlohmann::json(nullptr)},
+          {"weight_decay", o.weight_decay},
+          {"adam_beta2", o.adam_beta2}};
+}
+
+}  // namespace
+
+int64_t train_sft(const SftOptions& o) {
+  effective_micro_batch(o.loop.batch_size, o.loop.micro_batch_size);  // refused before loading
+  const auto parts = full_parts(o);
+  auto model_opts = training_model_options(o.model, o.bf16);
+  model_opts.device = dist::local_device(model_opts.device);
+  dist::init(model_opts.device);
+  io::make_dir(o.loop.out);
+  auto vlm = generate::Vlm::load(model_opts);
+  auto& m = *vlm.model;
+  const auto data = read_all_data(o, o.loop.quiet || !dist::is_main());
   std::vector<SftTokens> tokens;
   for (const auto& e : data) tokens.push_back(tokenize_dialogue(vlm.tokenizer, e));
 
-  // Trainable parameters: everything frozen, then the chosen parts (LoRA adapters on the language model).
-  for (auto& p : m.parameters()) p.set_requires_grad(false);
-  torch::manual_seed(o.seed);
-  std::vector<torch::Tensor> params;
-  if (o.lora) params = model::add_lora(m, o.lora_config, model::training_lora_dtype(m.dtype()));  // freezes the rest again
-  auto enable = [&](torch::nn::Module& mod) {
-    for (auto& p : mod.parameters()) {
-      p.set_requires_grad(true);
-      params.push_back(p);
-    }
-  };
-  if (parts.count("vision")) enable(*m.vision_tower);
-  if (parts.count("projector")) enable(*m.multi_modal_projector);
-  if (parts.count("language")) enable(*m.language_model);
-  const bool image_grad = parts.count("vision") || parts.count("projector") || (o.lora && o.lora_config.targets_projector());
+  auto trainables = make_trainables(m, o, parts);
   m.train();
   m.language_model->model->gradient_checkpointing = o.gradient_checkpointing;
-  // Mixed precision: a fully trained bfloat16/float16 parameter gets a float32 master copy that
-  // AdamW updates; the model's copy is refreshed from it after each step.
-  std::vector<torch::Tensor> opt_params;
-  std::vector<std::pair<torch::Tensor, torch::Tensor>> masters;  // (model parameter, float32 master)
-  for (auto& p : params) {
-    if (p.scalar_type() == torch::kBFloat16 || p.scalar_type() == torch::kFloat16) {
-      auto master = p.detach().to(torch::kFloat32).set_requires_grad(true);
-      masters.emplace_back(p, master);
-      opt_params.push_back(master);
-    } else {
-      opt_params.push_back(p);
-    }
-  }
-  std::map<std::string, torch::Tensor> master_by_name;
-  if (!masters.empty())
-    for (auto& item : m.named_parameters(true))
-      for (auto& [p, master] : masters)
-        if (p.is_same(item.value())) master_by_name[item.key()] = master;
-  // Two parameter groups: weight matrices decay; biases, norms and embedding tables do not.
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& item : m.named_parameters(true)) {
-    const auto& p = item.value();
-    if (!p.requires_grad()) continue;
-    torch::Tensor target = p;
-    for (auto& [model_p, master] : masters)
-      if (model_p.is_same(p)) target = master;
-    const std::string& name = item.key();
-    const bool table = name.find("embed_tokens") != std::string::npos ||
-                       name.find("position_embedding") != std::string::npos ||
-                       name.find("class_embedding") != std::string::npos;
-    (p.dim() >= 2 && !table ? decay : no_decay).push_back(target);
-  }
-  if (decay.size() + no_decay.size() != opt_params.size())
-    throw std::runtime_error("seva sft: internal error: trainable parameters not all named");
-  auto adam = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(o.lr).weight_decay(wd).betas({0.9, o.adam_beta2}).eps(1e-8));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  if (!decay.empty()) groups.emplace_back(decay, adam(o.weight_decay));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, adam(0.0));
-  torch::optim::AdamW opt(groups, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay).betas({0.9, o.adam_beta2}).eps(1e-8));
+  auto opt = make_optimizer(m, trainables, o);
+  ImageFeatures features(vlm, o.images, /*tower_trains=*/parts.count("vision") > 0);
 
-  // Features are cached (computed once per image) only when nothing before the language model
-  // trains and the data set is small; otherwise they are computed each step.
-  std::set<std::string> distinct;
-  for (const auto& e : data) distinct.insert(e.image);
-  const bool cache = !image_grad && distinct.size() <= 4096;
-  std::map<std::string, torch::Tensor> features;
-  auto features_of = [&](const std::vector<size_t>& idx) {
-    std::vector<torch::Tensor> px;
-    std::vector<size_t> todo;
-    for (auto i : idx)
-      if (!cache || !features.count(data[i].image)) {
-        px.push_back(vlm.pixels(io::join_path(o.images, data[i].image)));
-        todo.push_back(i);
-      }
-    if (image_grad) return m.image_features(torch::stack(px));
-    torch::Tensor f;
-    if (!px.empty()) {
-      torch::NoGradGuard ng;
-      f = m.image_features(torch::stack(px));
+  TrainerParts t;
+  t.sum_count = 1;  // the summed log-probability of the answer tokens
+  t.micro_step = [&](const std::vector<size_t>& items, const std::vector<size_t>& batch) {
+    int64_t n_tokens = 0;  // the loss is the mean over the whole batch's answer tokens
+    for (size_t i : batch) n_tokens += tokens[i].label_count();
+    std::vector<SftTokens> ex;
+    std::vector<std::string> images;
+    for (size_t i : items) {
+      ex.push_back(tokens[i]);
+      images.push_back(data[i].image);
     }
-    if (!cache) return f;
-    for (size_t k = 0; k < todo.size(); ++k) features[data[todo[k]].image] = f[static_cast<int64_t>(k)];
-    std::vector<torch::Tensor> out;
-    for (auto i : idx) out.push_back(features[data[i].image]);
-    return torch::stack(out);
+    auto lp = sft_logps(m, ex, features(images)).sum();
+    return MicroResult{-lp / static_cast<double>(n_tokens), {lp.item<double>()}};
   };
-
-  std::vector<size_t> order;
-  for (int64_t e = 0; e < o.epochs; ++e) {
-    std::vector<size_t> ep(data.size());
-    for (size_t i = 0; i < ep.size(); ++i) ep[i] = i;
-    std::mt19937_64 rng(o.seed * 1000003ull + static_cast<uint64_t>(e));
-    std::shuffle(ep.begin(), ep.end(), rng);
-    order.insert(order.end(), ep.begin(), ep.end());
-  }
-  const int64_t total_steps = static_cast<int64_t>((order.size() + o.batch_size - 1) / o.batch_size);
-  const int64_t warmup = o.warmup_steps >= 0 ? o.warmup_steps : static_cast<int64_t>(std::ceil(o.warmup_ratio * total_steps));
-  const int64_t last_step = o.max_steps > 0 ? std::min(o.max_steps, total_steps) : total_steps;
-
-  auto copy_processor_files = [&](const std::string& dir) {
-    for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                          "preprocessor_config.json", "generation_config.json", "tokenizer.json", "chat_template.json", "seva.json",
-                          "processor_config.json"}) {
-      auto src = io::join_path(o.model.model_dir, f);
-      if (io::file_exists(src)) io::write_file_atomic(io::join_path(dir, f), io::read_file(src));
-    }
-  };
-  // The weights that train: an adapter (plus the non-LoRA trainables LLaVA-style) or a full checkpoint.
-  auto write_weights = [&](const std::string& dir) {
-    if (o.lora) {
-      model::save_adapter(m, o.lora_config, dir, o.model.model_dir);
-      if (!parts.empty()) {
-        std::vector<std::pair<std::string, torch::Tensor>> extra;
-        for (auto& item : m.named_parameters(true))
-          if ((parts.count("vision") && item.key().rfind("vision_tower.", 0) == 0) ||
-              (parts.count("projector") && item.key().rfind("multi_modal_projector.", 0) == 0))
-            extra.emplace_back(item.key(), item.value().detach().cpu());
-        io::save_safetensors(io::join_path(dir, "non_lora_trainables.safetensors"), extra);
-      }
-    } else {
-      model::save_llava(m, dir);
-      copy_processor_files(dir);
-    }
-  };
-  std::string ckpt = io::join_path(o.out, "checkpoint");
-  auto save = [&](int64_t at_step) {
-    std::string tmp = ckpt + ".tmp";
-    remove_tree(tmp);
-    make_dir(tmp);
-    write_weights(tmp);
-    torch::save(opt, io::join_path(tmp, "optimizer.pt"));
-    if (!master_by_name.empty()) {
-      std::vector<std::pair<std::string, torch::Tensor>> ms;
-      for (auto& [name, t] : master_by_name) ms.emplace_back(name, t.detach().cpu());
-      io::save_safetensors(io::join_path(tmp, "masters.safetensors"), ms);
-    }
-    io::write_file_atomic(io::join_path(tmp, "state.json"),
-                          nlohmann::json{{"step", at_step}, {"total_steps", total_steps}, {"seed", o.seed}}.dump() + "\n");
-    remove_tree(ckpt);
-    if (std::rename(tmp.c_str(), ckpt.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + ckpt);
-  };
-
-  int64_t step = 0;
-  if (o.resume && io::file_exists(io::join_path(ckpt, "state.json"))) {
-    step = resume_from(ckpt, m, o.lora, master_by_name);
-    torch::load(opt, io::join_path(ckpt, "optimizer.pt"));
-    if (!quiet) std::cerr << "resuming " << o.out << " at step " << step << "\n";
-  }
-  std::unique_ptr<io::JsonlWriter> metrics;
-  if (main_rank) {
-    keep_metrics_until(io::join_path(o.out, "metrics.jsonl"), step);
-    metrics = std::make_unique<io::JsonlWriter>(io::join_path(o.out, "metrics.jsonl"), true);
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  for (; step < last_step; ++step) {
-    double lr = cosine_lr(o.lr, step, total_steps, warmup, o.min_lr_ratio);
-    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    opt.zero_grad();
-    for (auto& p : params) p.mutable_grad() = torch::Tensor();
-    size_t begin = static_cast<size_t>(step * o.batch_size), end = std::min(order.size(), begin + static_cast<size_t>(o.batch_size));
-    int64_t n_tokens = 0;
-    for (size_t j = begin; j < end; ++j) n_tokens += tokens[order[j]].label_count();
-    double logp_sum = 0;
-    int64_t micro = 0;
-    for (size_t mb = begin; mb < end; mb += static_cast<size_t>(o.micro_batch_size), ++micro) {
-      if (!dist::mine(static_cast<size_t>(micro))) continue;  // data parallel: micro-batch k on rank k % world
-      torch::manual_seed(micro_batch_seed(o.seed, step, micro));
-      std::vector<size_t> idx;
-      std::vector<SftTokens> ex;
-      for (size_t j = mb; j < std::min(end, mb + static_cast<size_t>(o.micro_batch_size)); ++j) {
-        idx.push_back(order[j]);
-        ex.push_back(tokens[order[j]]);
-      }
-      auto lp = sft_logps(m, ex, features_of(idx)).sum();
-      double v = lp.item<double>();
-      if (!std::isfinite(v))
-        throw std::runtime_error("non-finite loss at step " + std::to_string(step) + " (entry " + data[idx[0]].source +
-                                 "); the last good checkpoint is in " + ckpt);
-      (-lp / static_cast<double>(n_tokens)).backward();  // mean over the batch's answer tokens
-      logp_sum += v;
-    }
-    for (auto& [p, master] : masters)
+  t.describe = [&](const std::vector<size_t>& items) { return "entry " + data[items[0]].source; };
+  t.before_reduce = [&] {
+    for (auto& [p, master] : trainables.masters) {
       master.mutable_grad() = p.grad().defined() ? p.grad().to(torch::kFloat32) : torch::zeros_like(master);
-    // The sum over ranks of their micro-batches' gradients is the one-process gradient.
-    dist::all_reduce_grads(opt_params);
-    if (dist::active()) {
-      auto sum = torch::tensor({logp_sum}, torch::kFloat64);
-      dist::all_reduce_sum({sum});
-      logp_sum = sum.item<double>();
+      p.mutable_grad() = torch::Tensor();
     }
-    double grad_norm = torch::nn::utils::clip_grad_norm_(opt_params, o.max_grad_norm);
-    opt.step();
-    if (!masters.empty()) {
-      torch::NoGradGuard ng;
-      for (auto& [p, master] : masters) p.copy_(master);
-    }
-    double secs = std::max(1e-9, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    double loss = -logp_sum / static_cast<double>(n_tokens);
-    nlohmann::json row = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm},
-                          {"tokens", n_tokens}, {"tokens_per_s", n_tokens / secs},
-                          {"examples_per_s", static_cast<double>(end - begin) / secs}};
-    t0 = std::chrono::steady_clock::now();
-    if (metrics) metrics->write(row);
-    if (!quiet)
-      std::fprintf(stderr, "step %lld/%lld loss %.4f lr %.3g %.1f tokens/s\n", static_cast<long long>(step + 1),
-                   static_cast<long long>(total_steps), loss, lr, n_tokens / secs);
-    if (main_rank && o.save_every > 0 && (step + 1) % o.save_every == 0 && step + 1 < last_step) save(step + 1);
-  }
-  if (main_rank) {
-    save(step);
-    std::string final_dir = io::join_path(o.out, o.lora ? "adapter" : "model");
-    std::string tmp = final_dir + ".tmp";
-    remove_tree(tmp);
-    make_dir(tmp);
-    write_weights(tmp);
-    remove_tree(final_dir);
-    if (std::rename(tmp.c_str(), final_dir.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + final_dir);
-  }
-  dist::barrier();  // the run's files are complete when any rank returns
-  return step;
+  };
+  t.after_step = [&] {
+    torch::NoGradGuard ng;
+    for (auto& [p, master] : trainables.masters) p.copy_(master);
+  };
+  t.save_weights = [&](const std::string& dir) {
+    write_weights(m, o, parts, dir);
+    write_masters(trainables, dir);
+  };
+  t.load_weights = [&](const std::string& dir) { load_weights(m, o, trainables, dir); };
+  auto n_tokens_of = [&](const StepReport& r) {
+    int64_t n = 0;
+    for (size_t i : *r.batch) n += tokens[i].label_count();
+    return n;
+  };
+  t.row = [&](const StepReport& r) {
+    const int64_t n = n_tokens_of(r);
+    return nlohmann::json{{"step", r.step},         {"loss", -r.sums[0] / static_cast<double>(n)},
+                          {"lr", r.lr},             {"grad_norm", r.grad_norm},
+                          {"tokens", n},            {"tokens_per_s", n / r.seconds},
+                          {"examples_per_s", static_cast<double>(r.batch->size()) / r.seconds}};
+  };
+  t.line = [&](const StepReport& r) {
+    const int64_t n = n_tokens_of(r);
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "step %lld/%lld loss %.4f lr %.3g %.1f tokens/s", static_cast<long long>(r.step),
+                  static_cast<long long>(r.total_steps), -r.sums[0] / static_cast<double>(n), r.lr, n / r.seconds);
+    return std::string(buf);
+  };
+  t.identity = sft_identity(o, data);
+  t.final_dir = o.lora ? "adapter" : "model";
+  return run_training(o.loop, data.size(), t, *opt, trainables.opt_params);
 }
 
 }  // namespace seva::train

@@ -5,6 +5,7 @@
 #include "generate/vlm.h"
 #include "model/lora.h"
 #include "text/tokenizer.h"
+#include "train/loop.h"
 
 #include <string>
 #include <utility>
@@ -49,27 +50,18 @@ struct SftOptions {
   generate::ModelOptions model;
   std::vector<std::string> data;     // LLaVA-665k-form JSON files, concatenated (a data mixture)
   std::string images;                // directory the entries' image paths are relative to
-  std::string out;                   // run directory
   std::vector<std::string> train = {"projector", "language"};  // any of vision, projector, language
   bool lora = false;                 // LoRA on the language model instead of full training
   model::LoraConfig lora_config;
-  double lr = 2e-5;
-  double weight_decay = 0.0;
-  double warmup_ratio = 0.03;
-  int64_t warmup_steps = -1;         // when >= 0, overrides warmup_ratio
-  double min_lr_ratio = 0.0;         // the cosine decays to this share of lr
-  double adam_beta2 = 0.999;
   // Weight decay applies to weight matrices only, never to biases, norms or embedding tables
   // (transformers' Trainer leaves biases and norms out; embeddings are lookup tables, not maps).
-  double max_grad_norm = 1.0;
-  int64_t batch_size = 128;          // examples per optimizer step
-  int64_t micro_batch_size = 4;      // examples per forward/backward
-  int64_t epochs = 1;
-  int64_t max_steps = -1;
-  int64_t save_every = 0;
-  uint64_t seed = 42;
-  bool quiet = false;
-  bool resume = false;                 // continue the run in `out` from its last checkpoint
+  double weight_decay = 0.0;
+  double adam_beta2 = 0.999;
+  LoopOptions loop = [] {            // LLaVA-1.5's fine-tuning lr, one pass over the data
+    LoopOptions l;
+    l.lr = 2e-5;
+    return l;
+  }();
   bool gradient_checkpointing = false; // recompute each decoder layer in backward
   // Mixed precision: a bfloat16 base (model.dtype); LoRA adapters, and float32 master copies of
   // fully trained bfloat16/float16 parameters, are what AdamW updates (in float32); the loss is

@@ -1,0 +1,54 @@
+#include "train/image_features.h"
+
+#include "io/files.h"
+
+#include <torch/torch.h>
+
+namespace seva::train {
+
+ImageFeatures::ImageFeatures(generate::Vlm& vlm, std::string images_dir, bool tower_trains, int64_t budget_bytes)
+    : vlm_(vlm), images_dir_(std::move(images_dir)), tower_trains_(tower_trains), budget_bytes_(budget_bytes) {}
+
+torch::Tensor ImageFeatures::tower(const std::vector<std::string>& images) {
+  auto& m = *vlm_.model;
+  if (tower_trains_) {
+    std::vector<torch::Tensor> px;
+    for (const auto& image : images) px.push_back(vlm_.pixels(io::join_path(images_dir_, image)));
+    return m.vision_features(torch::stack(px));
+  }
+  // The images not kept yet, each once, through the tower in one batch.
+  std::vector<std::string> todo;
+  std::vector<torch::Tensor> px;
+  std::map<std::string, torch::Tensor> fresh;
+  for (const auto& image : images)
+    if (!kept_.count(image) && !fresh.count(image)) {
+      todo.push_back(image);
+      px.push_back(vlm_.pixels(io::join_path(images_dir_, image)));
+      fresh[image] = torch::Tensor();
+    }
+  if (!todo.empty()) {
+    torch::NoGradGuard ng;
+    auto f = m.vision_features(torch::stack(px));
+    for (size_t k = 0; k < todo.size(); ++k) {
+      auto one = f[static_cast<int64_t>(k)];
+      fresh[todo[k]] = one;
+      const int64_t bytes = one.numel() * static_cast<int64_t>(one.element_size());
+      if (cached_bytes_ + bytes <= budget_bytes_) {
+        kept_[todo[k]] = one.clone();  // its own storage: a view would keep the whole batch alive
+        cached_bytes_ += bytes;
+      }
+    }
+  }
+  std::vector<torch::Tensor> out;
+  for (const auto& image : images) {
+    auto it = kept_.find(image);
+    out.push_back(it != kept_.end() ? it->second : fresh.at(image));
+  }
+  return torch::stack(out);
+}
+
+torch::Tensor ImageFeatures::operator()(const std::vector<std::string>& images) {
+  return vlm_.model->multi_modal_projector(tower(images));
+}
+
+}  // namespace seva::train
