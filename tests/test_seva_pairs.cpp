@@ -48,7 +48,7 @@ TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
   EXPECT_EQ(res.pairs[0].chosen, "A cat.");
   EXPECT_EQ(res.pairs[0].rejected, (std::vector<std::string>{"A dog."}));
   EXPECT_EQ(res.pairs[0].augs, (std::vector<std::string>{"moco"}));
-  EXPECT_DOUBLE_EQ(res.pairs[0].chosen_ref_logp, -1.5);
+  EXPECT_DOUBLE_EQ(res.pairs[0].chosen_ref_logp.value(), -1.5);
   EXPECT_EQ(res.pairs[1].id, "c");
   EXPECT_EQ(res.pairs[1].rejected, (std::vector<std::string>{"No", "Maybe"}));
   EXPECT_EQ(res.pairs[1].augs, (std::vector<std::string>{"diffusion:500", "moco"}));
@@ -65,7 +65,7 @@ TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
   res = pairs::make_pairs(r, o);
   ASSERT_EQ(res.pairs.size(), 1u);
   EXPECT_EQ(res.pairs[0].id, "c");
-  auto off = pairs::official_json(res.pairs[0]);
+  auto off = train::official_json(res.pairs[0]);
   EXPECT_EQ(off, (nlohmann::json{{"chosen", "Yes"}, {"reject", "No"}, {"question", "Q c"}, {"image_id", "i/c.jpg"}}));
 }
 
@@ -126,18 +126,18 @@ TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
 TEST(SevaPairs, WritesBothFormats) {
   auto dir = test::temp_dir("pairs");
   auto res = pairs::make_pairs(rows(), {});
-  pairs::write_pairs(res.pairs, dir + "/pairs.jsonl", "seva");
+  train::write_pairs(res.pairs, dir + "/pairs.jsonl", "seva");
   auto lines = io::read_jsonl(dir + "/pairs.jsonl");
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[1]["rejected"].size(), 2u);
   EXPECT_EQ(lines[1]["chosen_ref_logp"], -0.5);
-  pairs::write_pairs(res.pairs, dir + "/pairs.json", "official");
+  train::write_pairs(res.pairs, dir + "/pairs.json", "official");
   auto arr = io::read_json(dir + "/pairs.json");
   ASSERT_TRUE(arr.is_array());
   ASSERT_EQ(arr.size(), 2u);
   EXPECT_EQ(arr[1]["reject"], "No");
   EXPECT_EQ(arr[0]["image_id"], "i/a.jpg");
-  EXPECT_THROW(pairs::write_pairs(res.pairs, dir + "/x", "yaml"), std::invalid_argument);
+  EXPECT_THROW(train::write_pairs(res.pairs, dir + "/x", "yaml"), std::invalid_argument);
 }
 
 TEST(SevaPairs, ReadsAnswersIgnoringATornTail) {

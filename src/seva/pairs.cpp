@@ -51,7 +51,7 @@ void balance_answers(PairResult& res, const PairOptions& opts) {
     std::map<std::string, int64_t> chosen;
     std::map<std::string, std::vector<std::pair<size_t, size_t>>> rejected;  // answer -> (pair, negative)
     for (size_t i = 0; i < res.pairs.size(); ++i) {
-      const Pair& p = res.pairs[i];
+      const train::PreferencePair& p = res.pairs[i];
       ++chosen[p.chosen];
       for (size_t k = 0; k < p.rejected.size(); ++k) rejected[p.rejected[k]].emplace_back(i, k);
     }
@@ -68,10 +68,12 @@ void balance_answers(PairResult& res, const PairOptions& opts) {
       changed = true;
     }
     if (!changed) break;
-    std::vector<Pair> kept;
+    std::vector<train::PreferencePair> kept;
     for (size_t i = 0; i < res.pairs.size(); ++i) {
-      Pair& p = res.pairs[i];
-      Pair q{p.id, p.image, p.question, p.chosen, {}, {}, p.chosen_ref_logp};
+      train::PreferencePair& p = res.pairs[i];
+      train::PreferencePair q = p;
+      q.rejected.clear();
+      q.augs.clear();
       for (size_t k = 0; k < p.rejected.size(); ++k) {
         if (drop[i][k]) continue;
         q.rejected.push_back(std::move(p.rejected[k]));
@@ -114,7 +116,12 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
     }
     ++res.items;
     const AnswerRow& o = *orig->second;
-    Pair p{id, o.image, o.question, clean_answer(o.answer), {}, {}, o.logprob};
+    train::PreferencePair p;
+    p.id = id;
+    p.image = o.image;
+    p.question = o.question;
+    p.chosen = clean_answer(o.answer);
+    p.chosen_ref_logp = o.logprob;
     for (size_t k = 0; k < views.size(); ++k) {
       auto it = answers.find(views[k]);
       if (it == answers.end()) continue;
@@ -142,34 +149,11 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
     util::Rng rng(util::hash_key(opts.seed, "max-pairs"));
     auto keep = rng.sample(res.pairs.size(), static_cast<size_t>(opts.max_pairs));
     std::sort(keep.begin(), keep.end());
-    std::vector<Pair> kept;
+    std::vector<train::PreferencePair> kept;
     for (size_t i : keep) kept.push_back(std::move(res.pairs[i]));
     res.pairs = std::move(kept);
   }
   return res;
-}
-
-json pair_json(const Pair& p) {
-  return {{"id", p.id},         {"image", p.image}, {"question", p.question},         {"chosen", p.chosen},
-          {"rejected", p.rejected}, {"augs", p.augs}, {"chosen_ref_logp", p.chosen_ref_logp}};
-}
-
-json official_json(const Pair& p) {
-  return {{"chosen", p.chosen}, {"reject", p.rejected.at(0)}, {"question", p.question}, {"image_id", p.image}};
-}
-
-void write_pairs(const std::vector<Pair>& pairs, const std::string& path, const std::string& format) {
-  std::string text;
-  if (format == "seva") {
-    for (const auto& p : pairs) text += pair_json(p).dump() + "\n";
-  } else if (format == "official") {
-    text = "[";
-    for (size_t i = 0; i < pairs.size(); ++i) text += (i ? ",\n " : "\n ") + official_json(pairs[i]).dump();
-    text += pairs.empty() ? "]\n" : "\n]\n";
-  } else {
-    throw std::invalid_argument("--format '" + format + "' is not valid (seva, official)");
-  }
-  io::write_file_atomic(path, text);
 }
 
 }  // namespace seva::pairs

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include "train/pairs.h"
 
 namespace seva::pairs {
 
@@ -19,13 +19,6 @@ struct AnswerRow {
 };
 // Reads answers.jsonl (the output of `seva generate`); a torn last line is ignored.
 std::vector<AnswerRow> read_answers(const std::string& path);
-
-struct Pair {
-  std::string id, image, question, chosen;
-  std::vector<std::string> rejected;  // one per surviving augmentation, in `augs` order
-  std::vector<std::string> augs;
-  double chosen_ref_logp = 0;  // the original answer's summed log-probability under the generating model
-};
 
 struct ViewStats {
   std::string view;
@@ -56,7 +49,7 @@ struct PairOptions {
 };
 
 struct PairResult {
-  std::vector<Pair> pairs;
+  std::vector<train::PreferencePair> pairs;
   std::vector<ViewStats> per_view;  // in view order
   int64_t items = 0;                // ids with an original answer
   int64_t no_original = 0;          // ids without one (skipped)
@@ -68,12 +61,5 @@ struct PairResult {
 };
 
 PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opts);
-
-// {"id", "image", "question", "chosen", "rejected": [...], "augs": [...], "chosen_ref_logp"}
-nlohmann::json pair_json(const Pair& p);
-// The official SeVa form: {"chosen", "reject", "question", "image_id"}, the first negative.
-nlohmann::json official_json(const Pair& p);
-// Writes pairs.jsonl (format "seva") or the official JSON array (format "official") atomically.
-void write_pairs(const std::vector<Pair>& pairs, const std::string& path, const std::string& format);
 
 }  // namespace seva::pairs

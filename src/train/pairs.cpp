@@ -35,6 +35,9 @@ PreferencePair parse_row(const nlohmann::json& row, const std::string& where) {
   if (it->is_string()) p.rejected.push_back(it->get<std::string>());
   else if (it->is_array() && !it->empty() && (*it)[0].is_string()) p.rejected = it->get<std::vector<std::string>>();
   else throw std::runtime_error(where + ": field '" + rkey + "' must be a string or a non-empty list of strings");
+  if (auto augs = row.find("augs"); augs != row.end() && augs->is_array())
+    for (const auto& a : *augs)
+      if (a.is_string()) p.augs.push_back(a.get<std::string>());
   if (row.contains("chosen_ref_logp") && row["chosen_ref_logp"].is_number())
     p.chosen_ref_logp = row["chosen_ref_logp"].get<double>();
   if (!p.prompt.empty() && p.prompt.find("<image>") == std::string::npos)
@@ -57,6 +60,34 @@ std::vector<PreferencePair> read_pairs(const std::string& path) {
     out.push_back(parse_row(row, path + ":" + std::to_string(line)));
   });
   return out;
+}
+
+nlohmann::json pair_json(const PreferencePair& p) {
+  return {{"id", p.id},
+          {"image", p.image},
+          {"question", p.question},
+          {"chosen", p.chosen},
+          {"rejected", p.rejected},
+          {"augs", p.augs},
+          {"chosen_ref_logp", p.chosen_ref_logp.value_or(0.0)}};
+}
+
+nlohmann::json official_json(const PreferencePair& p) {
+  return {{"chosen", p.chosen}, {"reject", p.rejected.at(0)}, {"question", p.question}, {"image_id", p.image}};
+}
+
+void write_pairs(const std::vector<PreferencePair>& pairs, const std::string& path, const std::string& format) {
+  std::string text;
+  if (format == "seva") {
+    for (const auto& p : pairs) text += pair_json(p).dump() + "\n";
+  } else if (format == "official") {
+    text = "[";
+    for (size_t i = 0; i < pairs.size(); ++i) text += (i ? ",\n " : "\n ") + official_json(pairs[i]).dump();
+    text += pairs.empty() ? "]\n" : "\n]\n";
+  } else {
+    throw std::invalid_argument("--format '" + format + "' is not valid (seva, official)");
+  }
+  io::write_file_atomic(path, text);
 }
 
 PackedExample tokenize_pair(const text::Tokenizer& tok, const PreferencePair& pair) {
