@@ -2,7 +2,7 @@
 // tower is frozen), reference log-probs computed once before training, one packed sequence per
 // pair [prompt][chosen][rejected] under a block mask, lm_head only at answer positions.
 // The official algorithm (TRL's DPOTrainer as SeVa runs it), in the same code: chosen and rejected
-// as separate right-padded sequences in one batch, each running the vision tower; a reference
+// as separate sequences in one batch, each running the vision tower; a reference
 // forward (the base model: adapters off instead of a second copy) on both every step; float32
 // logits at every position, then log-softmax and gather. Both give the same loss (checked before
 // any optimizer step). Multi-negative: one chosen and 3 rejected packed in one sequence against
@@ -21,40 +21,34 @@
 namespace seva::bench {
 namespace {
 
-// The official way: every answer its own right-padded sequence [prompt][answer] with the vision
-// tower run for it, full-sequence float32 logits.
+// The official way: every answer its own sequence [prompt][answer], the vision tower run for each
+// and float32 logits at every position (forward_logits), then log-softmax and gather. Its rows are
+// left-padded where TRL pads right: padded keys are hidden and positions count real tokens, so the
+// side changes the log-probs by rounding only, and the FLOPs not at all.
 std::vector<torch::Tensor> official_logps(model::LlavaForConditionalGenerationImpl& m,
                                           const std::vector<train::PackedExample>& ex, const torch::Tensor& px) {
   std::vector<std::vector<int64_t>> seqs;
-  std::vector<int64_t> ans_len;
   std::vector<torch::Tensor> images;
   for (size_t e = 0; e < ex.size(); ++e)
     for (const auto& a : ex[e].answers) {
       auto s = ex[e].prompt_ids;
       s.insert(s.end(), a.begin(), a.end());
-      seqs.push_back(s);
-      ans_len.push_back(static_cast<int64_t>(a.size()));
+      seqs.push_back(std::move(s));
       images.push_back(px[static_cast<int64_t>(e)]);
     }
-  auto feats = m.image_features(torch::stack(images));  // the tower once per sequence
-  auto batch = model::merge_prompts(m, seqs, feats, model::Padding::Right);
-  auto T = batch.embeds.size(1);
-  auto hidden = m.language_model->model->forward(batch.embeds, batch.positions,
-                                                 model::causal_bias(batch.mask, T, m.dtype()));
-  auto logp = torch::log_softmax(m.language_model->logits(hidden).to(torch::kFloat32), -1);  // (S, T, V)
-  std::vector<torch::Tensor> flat;
-  for (size_t s = 0; s < seqs.size(); ++s) {
-    int64_t len = batch.lengths[s], n = ans_len[s];
-    auto targets = torch::tensor(std::vector<int64_t>(seqs[s].end() - n, seqs[s].end()), torch::kInt64).to(m.device());
-    auto rows = logp[static_cast<int64_t>(s)].narrow(0, len - n - 1, n);
-    flat.push_back(rows.gather(1, targets.unsqueeze(1)).sum());
-  }
+  auto logits = m.forward_logits(seqs, torch::stack(images));  // (S, T, V); the tower once per sequence
+  auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);
+  const int64_t T = logp.size(1);
   std::vector<torch::Tensor> out;
-  size_t at = 0;
+  int64_t s = 0;
   for (const auto& e : ex) {
-    std::vector<torch::Tensor> v(flat.begin() + static_cast<long>(at), flat.begin() + static_cast<long>(at + e.answers.size()));
-    at += e.answers.size();
-    out.push_back(torch::stack(v));
+    std::vector<torch::Tensor> sums;
+    for (const auto& a : e.answers) {  // every row ends at T - 1: positions T-n-1 .. T-2 predict the answer
+      const int64_t n = static_cast<int64_t>(a.size());
+      auto targets = torch::tensor(a, torch::kInt64).to(m.device()).unsqueeze(1);
+      sums.push_back(logp[s++].narrow(0, T - n - 1, n).gather(1, targets).sum());
+    }
+    out.push_back(torch::stack(sums));
   }
   return out;
 }

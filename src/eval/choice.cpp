@@ -8,7 +8,7 @@
 namespace seva::eval {
 namespace {
 
-using util::strip;  // the ASCII whitespace " \t\n\r\v\f", as Python's str.strip()
+using util::strip;  // the ASCII whitespace " \t\n\r\v\f"
 using util::ascii_lower;
 
 int letter_index(char c, size_t n) {

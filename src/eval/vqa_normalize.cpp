@@ -64,7 +64,7 @@ const char* const kPunctuations[] = {";", "/", "[", "]", "\"", "{", "}", "(", ")
                                      "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"};
 
 using util::replace_all;
-using util::strip;  // Python's str.strip(): the ASCII whitespace " \t\n\r\v\f"
+using util::strip;  // the ASCII whitespace " \t\n\r\v\f"
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

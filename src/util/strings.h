@@ -7,24 +7,29 @@
 
 namespace seva::util {
 
-// Python's str.strip() set: the six ASCII whitespace bytes space, \t, \n, \r, \v, \f.
+// The six ASCII whitespace bytes space, \t, \n, \r, \v, \f: Python's bytes.strip() set (its
+// str.strip() also strips \x1c-\x1f and non-ASCII spaces; these helpers do not).
 inline constexpr std::string_view kAsciiSpace = " \t\n\r\v\f";
 
-// FNV-1a 64-bit offset basis (= 1469598103934665603) and prime (= 1099511628211).
+// FNV-1a 64-bit offset basis (= 14695981039346656037) and prime (= 1099511628211).
 inline constexpr uint64_t kFnv1aOffsetBasis = 0xcbf29ce484222325ULL;
 inline constexpr uint64_t kFnv1aPrime = 0x100000001b3ULL;
+// The standard basis without its last decimal digit: `seva eval`'s per-answer sampling seeds and
+// the reference cache's keys and file names hash from it; another basis would change sampled
+// answers and orphan every cache. Pass it as fnv1a's `h` there; kFnv1aOffsetBasis elsewhere.
+inline constexpr uint64_t kFnv1aShortBasis = 1469598103934665603ULL;
 
 // True when s begins with prefix byte for byte (an empty prefix always matches).
 bool starts_with(std::string_view s, std::string_view prefix);
 // True when s ends with suffix byte for byte (an empty suffix always matches).
 bool ends_with(std::string_view s, std::string_view suffix);
 
-// s without its leading and trailing bytes that are in `chars` (default: kAsciiSpace, as Python's
-// str.strip()); "" when s has only such bytes.
+// s without its leading and trailing bytes that are in `chars` (default kAsciiSpace); "" when s
+// has only such bytes.
 std::string strip(std::string_view s, std::string_view chars = kAsciiSpace);
-// s without its leading bytes in `chars` (Python's str.lstrip()).
+// s without its leading bytes in `chars` (Python's lstrip).
 std::string lstrip(std::string_view s, std::string_view chars = kAsciiSpace);
-// s without its trailing bytes in `chars` (Python's str.rstrip()).
+// s without its trailing bytes in `chars` (Python's rstrip).
 std::string rstrip(std::string_view s, std::string_view chars = kAsciiSpace);
 
 // Every occurrence of `from` (non-empty) replaced by `to`, scanning left to right and never
