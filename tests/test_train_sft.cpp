@@ -63,9 +63,9 @@ TEST(Sft, TwoTurnDialogueLabelsExactlyTheAnswersAndTheirEos) {
   train::SftExample ex;
   ex.source = "test";
   ex.turns = {{"<image>\nWhat colour is the shape?", "A blue circle."}, {"How many are there?", "One."}};
-  auto t = train::tokenize_dialogue(tok, ex);
+  auto t = train::tokenize_dialogue(tok, text::ChatTemplate(), ex);
   ASSERT_EQ(t.ids.size(), t.labels.size());
-  EXPECT_EQ(train::sft_conversation_text(ex),
+  EXPECT_EQ(train::sft_conversation_text(text::ChatTemplate(), ex),
             std::string(text::kLlavaV1System) +
                 " USER: <image>\nWhat colour is the shape? ASSISTANT: A blue circle.</s>USER: How many are there? "
                 "ASSISTANT: One.</s>");
@@ -84,7 +84,7 @@ TEST(Sft, TwoTurnDialogueLabelsExactlyTheAnswersAndTheirEos) {
   EXPECT_EQ(runs[0], a1);
   EXPECT_EQ(runs[1], a2);
   // The first run starts right after the first prompt's tokens; nothing of the prompts is labelled.
-  auto p1 = tok.encode(text::llava_v1_prompt("What colour is the shape?"));
+  auto p1 = tok.encode(text::ChatTemplate().prompt("What colour is the shape?"));
   ASSERT_LT(p1.size(), t.ids.size());
   EXPECT_TRUE(std::equal(p1.begin(), p1.end(), t.ids.begin()));
   EXPECT_TRUE(t.labels[p1.size()]);

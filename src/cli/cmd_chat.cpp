@@ -31,7 +31,7 @@ int run_chat(ChatOptions o) {
   auto vlm = generate::Vlm::load(o.model);
   if (!o.question.empty() || !o.prompt.empty()) {
     if (o.image.empty()) throw std::runtime_error("--image is required with --question or --prompt");
-    std::string prompt = o.prompt.empty() ? text::llava_v1_prompt(o.question) : o.prompt;
+    std::string prompt = o.prompt.empty() ? vlm.chat.prompt(o.question) : o.prompt;
     if (prompt.find("<image>") == std::string::npos)
       throw std::runtime_error("--prompt must contain the <image> marker");
     print_answer(vlm.answer({{o.image, prompt}}, o.sampling)[0], o.json);
@@ -58,7 +58,7 @@ int run_chat(ChatOptions o) {
       continue;
     }
     try {
-      print_answer(vlm.answer({{o.image, text::llava_v1_prompt(line)}}, o.sampling)[0], o.json);
+      print_answer(vlm.answer({{o.image, vlm.chat.prompt(line)}}, o.sampling)[0], o.json);
     } catch (const std::exception& e) {
       std::cerr << "seva: error: " << e.what() << "\n";
     }

@@ -25,7 +25,7 @@ int run_logps(const LogpsOptions& o) {
     std::vector<torch::Tensor> px;
     size_t end = std::min(pairs.size(), i + static_cast<size_t>(o.batch_size));
     for (size_t j = i; j < end; ++j) {
-      ex.push_back(train::tokenize_pair(vlm.tokenizer, pairs[j]));
+      ex.push_back(train::tokenize_pair(vlm.tokenizer, vlm.chat, pairs[j]));
       px.push_back(vlm.pixels(io::join_path(o.images, pairs[j].image)));
     }
     auto lp = train::packed_logps(*vlm.model, ex, vlm.model->image_features(torch::stack(px)));

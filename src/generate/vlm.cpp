@@ -48,7 +48,7 @@ Vlm Vlm::load(const ModelOptions& opts) {
   v.model = model::load_llava(opts.model_dir, lo);
   if (!opts.adapter_dir.empty()) model::load_adapter(*v.model, opts.adapter_dir);
   v.tokenizer = text::Tokenizer::load(opts.model_dir);
-  text::set_system_prompt(text::read_system_prompt(opts.model_dir));
+  v.chat = text::ChatTemplate::from_model_dir(opts.model_dir);
   auto pp = io::join_path(opts.model_dir, "preprocessor_config.json");
   if (io::file_exists(pp)) {
     v.preprocess = image::PreprocessConfig::from_file(pp);
@@ -96,20 +96,24 @@ std::vector<Answer> Vlm::answer_pixels(const std::vector<std::string>& prompts, 
   std::vector<Answer> out;
   for (auto& g : gen) {
     Answer a;
+    a.text = answer_text(g, opts);
     a.tokens = g.tokens;
     a.finish_reason = g.finish_reason;
-    std::vector<int64_t> body = g.tokens;
-    if (g.finish_reason == "eos" && !body.empty()) body.pop_back();
-    a.text = tokenizer.decode(body, true);
-    if (g.finish_reason == "stop") {
-      size_t cut = std::string::npos;
-      for (const auto& s : opts.stop_strings) cut = std::min(cut, a.text.find(s));
-      if (cut != std::string::npos) a.text.resize(cut);
-    }
-    a.text = text::strip_answer(a.text);
     out.push_back(std::move(a));
   }
   return out;
+}
+
+std::string Vlm::answer_text(const Generated& g, const SamplingOptions& opts) const {
+  std::vector<int64_t> body = g.tokens;
+  if (g.finish_reason == "eos" && !body.empty()) body.pop_back();
+  std::string text = tokenizer.decode(body, true);
+  if (g.finish_reason == "stop") {
+    size_t cut = std::string::npos;
+    for (const auto& s : opts.stop_strings) cut = std::min(cut, text.find(s));
+    if (cut != std::string::npos) text.resize(cut);
+  }
+  return text::strip_answer(text);
 }
 
 }  // namespace seva::generate

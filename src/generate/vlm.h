@@ -4,6 +4,7 @@
 #include "generate/generate.h"
 #include "image/preprocess.h"
 #include "model/llava.h"
+#include "text/conversation.h"
 #include "text/tokenizer.h"
 
 #include <string>
@@ -47,9 +48,13 @@ class Vlm {
   // Same, with pixels already made (e.g. augmented views).
   std::vector<Answer> answer_pixels(const std::vector<std::string>& prompts, const torch::Tensor& pixel_values,
                                     const SamplingOptions& opts, const std::vector<uint64_t>& row_seeds = {});
+  // The answer text of a generation (DESIGN: llava_v1): EOS dropped, special tokens skipped, the
+  // text cut at the stop string that ended it, stripped.
+  std::string answer_text(const Generated& g, const SamplingOptions& opts) const;
 
   model::LlavaForConditionalGeneration model{nullptr};
   text::Tokenizer tokenizer;
+  text::ChatTemplate chat;  // the checkpoint's conversation template: prompts are chat.prompt(question)
   image::PreprocessConfig preprocess;
   image::ImageAspect aspect = image::ImageAspect::Pad;
   std::string model_dir;

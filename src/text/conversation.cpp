@@ -10,7 +10,7 @@
 namespace seva::text {
 namespace {
 
-using util::strip;  // the ASCII whitespace " \t\n\r\v\f", as Python's str.strip()
+using util::strip;  // the ASCII whitespace " \t\n\r\v\f"
 
 }  // namespace
 
@@ -18,19 +18,10 @@ const char* const kLlavaV1System =
     "A chat between a curious human and an artificial intelligence assistant. The assistant gives "
     "helpful, detailed, and polite answers to the human's questions.";
 
-namespace {
-std::string& current_system() {
-  static std::string system = kLlavaV1System;
-  return system;
-}
-}  // namespace
-
-const std::string& system_prompt() { return current_system(); }
-void set_system_prompt(const std::string& system) { current_system() = system; }
-
-std::string read_system_prompt(const std::string& model_dir) {
+ChatTemplate ChatTemplate::from_model_dir(const std::string& model_dir) {
+  ChatTemplate t;
   const std::string path = io::join_path(model_dir, "seva.json");
-  if (!io::file_exists(path)) return kLlavaV1System;
+  if (!io::file_exists(path)) return t;
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(io::read_file(path));
@@ -38,23 +29,23 @@ std::string read_system_prompt(const std::string& model_dir) {
     throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
   }
   if (!j.is_object()) throw std::runtime_error(path + ": expected a JSON object");
-  if (!j.contains("system_prompt")) return kLlavaV1System;
+  if (!j.contains("system_prompt")) return t;
   if (!j["system_prompt"].is_string()) throw std::runtime_error(path + ": \"system_prompt\" must be a string");
-  return j["system_prompt"].get<std::string>();
+  t.system = j["system_prompt"].get<std::string>();
+  return t;
 }
 
-std::string conversation_prefix() { return system_prompt().empty() ? std::string() : system_prompt() + " "; }
+std::string ChatTemplate::prefix() const { return system.empty() ? std::string() : system + " "; }
 
-std::string llava_v1_prompt(const std::string& question) {
+std::string ChatTemplate::prompt(const std::string& question) const {
   const bool has_image = question.find("<image>") != std::string::npos;
-  return conversation_prefix() + "USER: " + (has_image ? "" : "<image>\n") + question + " ASSISTANT:";
+  return prefix() + "USER: " + (has_image ? "" : "<image>\n") + question + " ASSISTANT:";
 }
 
 std::string strip_answer(const std::string& answer) {
   std::string s = strip(answer);
   const std::string eos = "</s>";
-  if (s.size() >= eos.size() && s.compare(s.size() - eos.size(), eos.size(), eos) == 0)
-    s = strip(s.substr(0, s.size() - eos.size()));
+  if (util::ends_with(s, eos)) s = strip(s.substr(0, s.size() - eos.size()));
   return s;
 }
 

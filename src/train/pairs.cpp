@@ -90,10 +90,10 @@ void write_pairs(const std::vector<PreferencePair>& pairs, const std::string& pa
   io::write_file_atomic(path, text);
 }
 
-PackedExample tokenize_pair(const text::Tokenizer& tok, const PreferencePair& pair) {
+PackedExample tokenize_pair(const text::Tokenizer& tok, const text::ChatTemplate& chat, const PreferencePair& pair) {
   PackedExample ex;
   bool templated = pair.prompt.empty();
-  std::string prompt = templated ? text::llava_v1_prompt(pair.question) : pair.prompt;
+  std::string prompt = templated ? chat.prompt(pair.question) : pair.prompt;
   ex.prompt_ids = tok.encode(prompt);
   std::vector<std::string> answers{pair.chosen};
   answers.insert(answers.end(), pair.rejected.begin(), pair.rejected.end());

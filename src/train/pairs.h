@@ -1,6 +1,7 @@
 // Preference pairs: the one type `seva pair` writes and `seva train` reads, the pairs file in
 // both forms (seva's JSONL and the official SeVa JSON), and tokenisation the way TRL does it.
 #pragma once
+#include "text/conversation.h"
 #include "text/tokenizer.h"
 #include "train/logps.h"
 
@@ -40,8 +41,8 @@ void write_pairs(const std::vector<PreferencePair>& pairs, const std::string& pa
 
 // TRL's convention: the prompt and the answer are tokenised together as one string, the prompt's
 // ids must be a prefix of the result, the rest plus EOS are the answer's labels. With a question,
-// prompt = llava_v1_prompt(question) and the answer follows "ASSISTANT:" after one space; a raw
+// prompt = chat.prompt(question) and the answer follows "ASSISTANT:" after one space; a raw
 // prompt takes the answer verbatim.
-PackedExample tokenize_pair(const text::Tokenizer& tok, const PreferencePair& pair);
+PackedExample tokenize_pair(const text::Tokenizer& tok, const text::ChatTemplate& chat, const PreferencePair& pair);
 
 }  // namespace seva::train

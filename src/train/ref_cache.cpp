@@ -3,6 +3,7 @@
 #include "dist/dist.h"
 #include "io/files.h"
 #include "io/jsonl.h"
+#include "util/strings.h"
 
 #include <iostream>
 #include <memory>
@@ -149,13 +150,8 @@ std::vector<torch::Tensor> reference_logps(model::LlavaForConditionalGenerationI
 }
 
 std::string fnv1a_hex(const std::string& bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(util::fnv1a(bytes, util::kFnv1aShortBasis)));
   return buf;
 }
 

@@ -9,39 +9,27 @@
 #include "train/image_features.h"
 #include "train/ref_cache.h"
 #include "train/trainer.h"
+#include "util/strings.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <iostream>
-#include <random>
+#include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace seva::train {
 namespace {
 
-using io::make_dir;
-using io::remove_tree;
-
-std::string strip(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
 
 // LLaVA's preprocess_multimodal: the marker is removed and put first, "<image>\nQ".
 std::string image_first(const std::string& q) {
   std::string s = q;
   for (size_t at; (at = s.find("<image>")) != std::string::npos;) s.erase(at, 7);
-  return "<image>\n" + strip(s);
+  return "<image>\n" + util::strip(s);
 }
 
 std::string text_field(const nlohmann::json& o, const char* key, const std::string& where) {
@@ -121,15 +109,15 @@ std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped)
   return out;
 }
 
-std::string sft_conversation_text(const SftExample& ex) {
-  std::string s = text::conversation_prefix();
+std::string sft_conversation_text(const text::ChatTemplate& chat, const SftExample& ex) {
+  std::string s = chat.prefix();
   for (const auto& [q, a] : ex.turns) s += "USER: " + q + " ASSISTANT: " + a + "</s>";
   return s;
 }
 
-SftTokens tokenize_dialogue(const text::Tokenizer& tok, const SftExample& ex) {
+SftTokens tokenize_dialogue(const text::Tokenizer& tok, const text::ChatTemplate& chat, const SftExample& ex) {
   SftTokens out;
-  std::string text = text::conversation_prefix();
+  std::string text = chat.prefix();
   std::vector<std::pair<std::string, std::string>> spans;  // (text before answer, text through its </s>)
   for (const auto& [q, a] : ex.turns) {
     text += "USER: " + q + " ASSISTANT:";
@@ -371,7 +359,7 @@ int64_t train_sft(const SftOptions& o) {
   auto& m = *vlm.model;
   const auto data = read_all_data(o, o.loop.quiet || !dist::is_main());
   std::vector<SftTokens> tokens;
-  for (const auto& e : data) tokens.push_back(tokenize_dialogue(vlm.tokenizer, e));
+  for (const auto& e : data) tokens.push_back(tokenize_dialogue(vlm.tokenizer, vlm.chat, e));
 
   auto trainables = make_trainables(m, o, parts);
   m.train();

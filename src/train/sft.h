@@ -4,6 +4,7 @@
 #pragma once
 #include "generate/vlm.h"
 #include "model/lora.h"
+#include "text/conversation.h"
 #include "text/tokenizer.h"
 #include "train/loop.h"
 
@@ -28,7 +29,7 @@ std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped 
 
 // The llava_v1 conversation as training text:
 // "<system> USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>".
-std::string sft_conversation_text(const SftExample& ex);
+std::string sft_conversation_text(const text::ChatTemplate& chat, const SftExample& ex);
 
 // The tokenised dialogue: ids (BOS first, one <image> token) and labels[j] = true where ids[j]
 // is trained (each answer's tokens and its EOS). Spans are found TRL-style: the ids of the text
@@ -38,7 +39,7 @@ struct SftTokens {
   std::vector<bool> labels;
   int64_t label_count() const;
 };
-SftTokens tokenize_dialogue(const text::Tokenizer& tok, const SftExample& ex);
+SftTokens tokenize_dialogue(const text::Tokenizer& tok, const text::ChatTemplate& chat, const SftExample& ex);
 
 // Summed log-probability of the labelled tokens of each example and their count, with one causal
 // forward per micro-batch (lm_head and log-softmax only at labelled positions).

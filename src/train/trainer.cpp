@@ -137,7 +137,7 @@ int64_t train_dpo(const TrainOptions& o) {
   auto& m = *vlm.model;
   const auto pairs = read_checked_pairs(o);
   std::vector<PackedExample> examples;
-  for (const auto& p : pairs) examples.push_back(tokenize_pair(vlm.tokenizer, p));
+  for (const auto& p : pairs) examples.push_back(tokenize_pair(vlm.tokenizer, vlm.chat, p));
 
   // The tower and the projector are frozen unless LoRA targets the projector; the tower's
   // output is kept, the projector runs each step.
