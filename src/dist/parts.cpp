@@ -61,7 +61,7 @@ std::vector<Line> read_lines(const std::string& path) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      out.push_back({nlohmann::json::parse(line), line});
+      out.push_back({nlohmann::json::parse(line), line, line_no});
     } catch (const std::exception& e) {
       if (torn) break;  // a write cut short by a kill
       throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());

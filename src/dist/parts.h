@@ -14,10 +14,11 @@ std::string part_path(const std::string& path, int rank);
 // The part files of `path` that exist (any rank, any earlier world size), sorted by name.
 std::vector<std::string> existing_parts(const std::string& path);
 
-// One JSONL line: the parsed row and its bytes as written (newline excluded).
+// One JSONL line: the parsed row, its bytes as written (newline excluded) and its line number.
 struct Line {
   nlohmann::json row;
   std::string text;
+  size_t number = 0;  // 1-based, in the file it was read from
 };
 // The lines of a JSONL file, a torn last line (a write cut short) dropped; none if it is absent.
 std::vector<Line> read_lines(const std::string& path);
