@@ -1,8 +1,7 @@
 // The `seva` subcommands: each file in src/cli registers one on the app and runs it.
 #pragma once
+#include "generate/generate.h"
 #include "generate/vlm.h"
-#include "model/lora.h"
-#include "train/loop.h"
 
 #include <CLI/CLI.hpp>
 
@@ -14,16 +13,11 @@ namespace seva::cli {
 using Action = std::function<int()>;
 
 // The options every model-loading command shares: --model, --image-aspect, --threads,
-// --device, --dtype. Defined once here so they read the same everywhere.
+// --device, --dtype (generate::model_flags), for the commands that register their other flags on
+// CLI11 directly (chat, info, logps).
 void add_model_options(CLI::App& cmd, generate::ModelOptions& opts);
-// --max-new-tokens, --temperature, --top-p, --seed.
+// --max-new-tokens, --temperature, --top-p, --seed (generate::sampling_flags).
 void add_sampling_options(CLI::App& cmd, generate::SamplingOptions& opts);
-// --lora-r, --lora-alpha, --lora-dropout, --lora-targets (seva train and seva sft --lora).
-void add_lora_options(CLI::App& cmd, model::LoraConfig& cfg);
-// The training loop's flags (seva train and seva sft): --out, --lr, the schedule, the batch,
-// --epochs, --repeat, --max-steps, --save-every, --seed, --resume. `unit` names what a batch
-// holds ("pairs", "entries").
-void add_loop_options(CLI::App& cmd, train::LoopOptions& loop, const std::string& unit, const std::string& out_help);
 
 Action register_chat(CLI::App& app);
 Action register_info(CLI::App& app);

@@ -186,6 +186,205 @@ void write_charts_for_run(const std::string& run_dir, const std::string& rel, st
   md << "\n\n";
 }
 
+// The grounding gate's paragraph: how much the base's VQA answers and accuracy change when every
+// image is swapped for another (summary["grounding"]).
+void grounding_section(const ReportInput& in, const json& base, json& summary, std::ostringstream& md) {
+  const json swapped = load_metrics(in.run_dir, "eval-base-swapped");
+  const std::string a_true = io::join_path(in.run_dir, "eval-base/vqa/answers.jsonl");
+  const std::string a_swap = io::join_path(in.run_dir, "eval-base-swapped/vqa/answers.jsonl");
+  if (!io::file_exists(a_true) || !io::file_exists(a_swap)) return;
+  auto t = eval::read_answers(a_true, true), w = eval::read_answers(a_swap, true);
+  int64_t both = 0, changed = 0;
+  for (const auto& [k, v] : t) {
+    auto it = w.find(k);
+    if (it == w.end()) continue;
+    ++both;
+    changed += eval::vqa_normalize(v) != eval::vqa_normalize(it->second);
+  }
+  const double acc = get(base, {"vqa", "overall", "accuracy"}), acc_sw = get(swapped, {"vqa", "overall", "accuracy"});
+  const double frac = both > 0 ? static_cast<double>(changed) / both : NAN;
+  summary["grounding"] = {{"vqa_accuracy", acc}, {"vqa_accuracy_swapped_images", acc_sw}, {"answers_changed", frac},
+                          {"questions", both}};
+  md << "**Grounding gate.** With every VQA image swapped for another, the base's VQA accuracy goes from " << pct(acc)
+     << "% to " << pct(acc_sw) << "% and " << pct(frac) << "% of its answers change"
+     << (frac > 0.3 && acc - acc_sw > 0.1 ? " (it looks at the image)." : " — **it barely looks at the image.**")
+     << "\n\n";
+}
+
+// The base alone (--base-only): its headline metrics and families.
+void base_section(const json& base, const json& base_fam, std::ostringstream& md) {
+  md << "## The base\n\n| metric | base |\n|---|---|\n";
+  for (const auto& [label, path] : headline()) md << "| " << label << " | " << pct(get_path(base, path)) << " |\n";
+  md << "\n| family | accuracy |\n|---|---|\n";
+  for (const auto& [fam, v] : base_fam.items()) md << "| " << fam << " | " << pct(v.get<double>()) << " |\n";
+  md << "\n";
+}
+
+// One run's pairs: how many questions kept a pair, how often the chosen and the rejected answer
+// were right, per family, with a few examples (summary["pairs"]).
+void pairs_section(const ReportInput& in, const json& run, json& summary, std::ostringstream& md) {
+  const std::string rel = run.value("dir", "seva");
+  PairStats st = pair_stats(in.run_dir, in.world, rel);
+  const int64_t questions = run.value("questions", int64_t{0});
+  json pairs = {{"questions", questions},
+                {"pairs", st.pairs},
+                {"kept_fraction", questions > 0 ? static_cast<double>(st.pairs) / questions : 0.0},
+                {"chosen_right", st.labelled > 0 ? static_cast<double>(st.chosen_right) / st.labelled : 0.0},
+                {"rejected_right", st.labelled > 0 ? static_cast<double>(st.rejected_right) / st.labelled : 0.0}};
+  json per_family = json::object();
+  for (const auto& [fam, n] : st.questions_per_family)
+    per_family[fam] = {{"questions", n}, {"pairs", st.per_family.count(fam) ? st.per_family.at(fam) : 0}};
+  pairs["per_family"] = per_family;
+  summary["pairs"] = pairs;
+  md << "## Pairs\n\n" << st.pairs << " of " << questions << " questions kept (" << pct(pairs["kept_fraction"].get<double>())
+     << "%): the answers on the original and the augmented image (`" << run["settings"].value("aug", "")
+     << "`) differed. Against the world's true answers, the chosen (original-image) answer was right in "
+     << pct(pairs["chosen_right"].get<double>()) << "% of kept pairs, the rejected one in "
+     << pct(pairs["rejected_right"].get<double>()) << "%.\n\n| family | questions | kept | kept % |\n|---|---|---|---|\n";
+  for (const auto& [fam, v] : per_family.items()) {
+    int64_t q = v["questions"].get<int64_t>(), p = v["pairs"].get<int64_t>();
+    md << "| " << fam << " | " << q << " | " << p << " | " << pct(q > 0 ? static_cast<double>(p) / q : NAN) << " |\n";
+  }
+  md << "\n### Example pairs\n\n| image | question | chosen | rejected | truth |\n|---|---|---|---|---|\n";
+  for (const auto& e : st.examples) {
+    std::string img = "world/images/" + e.value("image", "");
+    md << "| ![](" << img << ") | " << eval::markdown_cell(e.value("question", "")) << " | "
+       << eval::markdown_cell(e.value("chosen", "")) << " | " << eval::markdown_cell(e.value("rejected", "")) << " | "
+       << eval::markdown_cell(e.value("truth", "")) << " |\n";
+  }
+  md << "\n";
+}
+
+// One SeVa run against the base: the headline metrics, the families (with their chart), the
+// pairs and the training curves.
+void seva_section(const ReportInput& in, const json& base, const json& base_fam, json& summary, std::ostringstream& md) {
+  const json& run = in.runs[0];
+  const std::string rel = run.value("dir", "seva");
+  const json seva = load_metrics(in.run_dir, rel + "/eval");
+  const json seva_fam = family_accuracy(seva);
+  summary["seva"] = seva;
+  summary["seva_families"] = seva_fam;
+
+  md << "## Base vs SeVa\n\n| metric | base | SeVa | Δ |\n|---|---|---|---|\n";
+  for (const auto& [label, path] : headline()) {
+    double b = get_path(base, path), s = get_path(seva, path);
+    if (!std::isfinite(b) && !std::isfinite(s)) continue;
+    md << "| " << label << " | " << pct(b) << " | " << pct(s) << " | " << signed_pct(s - b) << " |\n";
+  }
+  md << "\nRates in percent, Δ in points. Full tables: `eval-base/report.md`, `" << rel << "/eval/report.md`.\n\n";
+
+  md << "## Per question family (accuracy)\n\n| family | base | SeVa | Δ |\n|---|---|---|---|\n";
+  std::vector<eval::BarGroup> groups;
+  for (const auto& [fam, v] : base_fam.items()) {
+    double b = v.get<double>(), s = seva_fam.contains(fam) ? seva_fam[fam].get<double>() : NAN;
+    md << "| " << fam << " | " << pct(b) << " | " << pct(s) << " | " << signed_pct(s - b) << " |\n";
+    groups.push_back({fam, {b, s}});
+  }
+  io::make_dir(io::join_path(in.run_dir, "charts"));
+  io::write_file_atomic(io::join_path(in.run_dir, "charts/families.svg"),
+                        eval::bar_chart_svg("accuracy per question family", {"base", "SeVa"}, groups));
+  md << "\n`exist` is POPE accuracy, `choice` MMBench (first round) accuracy, `overall` the mean of the families.\n\n"
+     << "![families](charts/families.svg)\n\n";
+  pairs_section(in, run, summary, md);
+  write_charts_for_run(in.run_dir, rel, md);
+}
+
+// A study run's numbers for the table: its metrics, families, pairs and final reward margin.
+json study_row(const ReportInput& in, const json& run) {
+  json m = load_metrics(in.run_dir, run.value("dir", "") + "/eval");
+  PairStats st = pair_stats(in.run_dir, in.world, run.value("dir", ""));
+  json row = {{"metrics", m}, {"families", family_accuracy(m)}, {"pairs", st.pairs},
+              {"questions", run.value("questions", int64_t{0})},
+              {"chosen_right", st.labelled ? static_cast<double>(st.chosen_right) / st.labelled : NAN},
+              {"margin", NAN}};
+  auto rows = read_rows(io::join_path(io::join_path(io::join_path(in.run_dir, run.value("dir", "")), "train"), "metrics.jsonl"));
+  if (!rows.empty() && rows.back().contains("rewards/margins")) row["margin"] = rows.back()["rewards/margins"];
+  return row;
+}
+
+// One setting's line of the study table, over its seeds' rows; returns its summary entry and adds
+// its bars to `groups`.
+json study_setting_line(const std::string& s, const std::vector<json>& rows, const json& base, const json& base_fam,
+                        const std::vector<std::string>& fams, std::vector<eval::BarGroup>& groups, std::ostringstream& md) {
+  std::vector<double> kept, right, margin, f1, mmb;
+  std::map<std::string, std::vector<double>> fam_d;
+  for (const auto& r : rows) {
+    kept.push_back(r["questions"].get<double>() > 0 ? r["pairs"].get<double>() / r["questions"].get<double>() : NAN);
+    right.push_back(r["chosen_right"].is_number() ? r["chosen_right"].get<double>() : NAN);
+    margin.push_back(r["margin"].is_number() ? r["margin"].get<double>() : NAN);
+    f1.push_back(get(r["metrics"], {"pope", "overall", "f1"}) - get(base, {"pope", "overall", "f1"}));
+    mmb.push_back(get(r["metrics"], {"mmbench", "overall", "accuracy"}) - get(base, {"mmbench", "overall", "accuracy"}));
+    for (const auto& f : fams)
+      fam_d[f].push_back(r["families"].contains(f) ? r["families"][f].get<double>() - base_fam[f].get<double>() : NAN);
+  }
+  MeanStd k = mean_std(kept), cr = mean_std(right), mg = mean_std(margin), df1 = mean_std(f1), dm = mean_std(mmb);
+  char mbuf[64];
+  if (mg.n == 1)
+    std::snprintf(mbuf, sizeof mbuf, "%.3f", mg.mean);
+  else
+    std::snprintf(mbuf, sizeof mbuf, "%.3f ± %.3f", mg.mean, mg.std);
+  md << "| " << s << " | " << rows.size() << " | " << pct(k.mean) << " | " << pct(cr.mean) << " | "
+     << (mg.n ? mbuf : "–") << " | " << pm(df1) << " | " << pm(dm) << " |";
+  json entry = {{"seeds", rows.size()}, {"kept_fraction", k.mean}, {"chosen_right", cr.mean},
+                {"final_reward_margin", {{"mean", mg.mean}, {"std", mg.std}}},
+                {"pope_f1_delta", {{"mean", df1.mean}, {"std", df1.std}}},
+                {"mmbench_accuracy_delta", {{"mean", dm.mean}, {"std", dm.std}}}};
+  for (const auto& f : fams) {
+    MeanStd d = mean_std(fam_d[f]);
+    md << " " << pm(d) << " |";
+    entry["family_delta"][f] = {{"mean", d.mean}, {"std", d.std}};
+  }
+  md << "\n";
+  groups.push_back({s, {0.5 + df1.mean, 0.5 + dm.mean, 0.5 + mean_std(fam_d["overall"]).mean}});
+  return entry;
+}
+
+// A study: per setting, the mean ± std over seeds of each run's change against the base, as a
+// table and a chart (summary["study"]).
+void study_section(const ReportInput& in, const json& base, const json& base_fam, json& summary, std::ostringstream& md) {
+  std::vector<std::string> settings;
+  std::map<std::string, std::vector<json>> by_setting;
+  for (const auto& run : in.runs) {
+    std::string s = run.value("setting", "");
+    if (!by_setting.count(s)) settings.push_back(s);
+    by_setting[s].push_back(study_row(in, run));
+  }
+  std::vector<std::string> fams;
+  for (const auto& [fam, v] : base_fam.items()) fams.push_back(fam);
+  md << "## Change against the base, mean ± std over seeds (points)\n\n| setting | seeds | kept % | chosen right % | "
+        "final reward margin | POPE F1 | MMBench acc |";
+  for (const auto& f : fams) md << " " << f << " |";
+  md << "\n|---|---|---|---|---|---|---|";
+  for (size_t i = 0; i < fams.size(); ++i) md << "---|";
+  md << "\n";
+  json study = json::object();
+  std::vector<eval::BarGroup> groups;
+  for (const auto& s : settings) study[s] = study_setting_line(s, by_setting[s], base, base_fam, fams, groups, md);
+  summary["study"] = {{"name", in.study}, {"settings", study}};
+  io::make_dir(io::join_path(in.run_dir, "charts"));
+  io::write_file_atomic(io::join_path(in.run_dir, "charts/study-" + in.study + ".svg"),
+                        eval::bar_chart_svg("change against the base (50 = no change, in points + 50)",
+                                            {"POPE F1", "MMBench acc", "overall"}, groups));
+  md << "\n![study](charts/study-" << in.study << ".svg)\n\n";
+  summary["seva"] = load_metrics(in.run_dir, in.runs[0].value("dir", "") + "/eval");
+}
+
+// The phases with their times, then every command they ran.
+void phases_section(const ReportInput& in, std::ostringstream& md) {
+  md << "## Phases\n\n| phase | time |\n|---|---|\n";
+  for (const auto& p : in.phases)
+    md << "| " << eval::markdown_cell(p.value("phase", "")) << " | "
+       << (p.value("resumed", false) ? "done earlier (" + seconds_text(p.value("seconds", 0.0)) + ")"
+                                     : seconds_text(p.value("seconds", 0.0)))
+       << " |\n";
+  md << "\n";
+  md << "## Commands\n\n```sh\n";
+  for (const auto& p : in.phases)
+    if (p.contains("commands"))
+      for (const auto& c : p["commands"]) md << c.get<std::string>() << "\n";
+  md << "```\n";
+}
+
 }  // namespace
 
 json family_accuracy(const json& metrics) {
@@ -227,182 +426,14 @@ void write_report(const ReportInput& in) {
      << "Base model `" << in.base_model << "`, world seed " << in.seed << (in.quick ? ", **quick** (small) run" : "")
      << ", " << seconds_text(in.seconds) << " in all. Every phase below ran a `seva` command; the commands are listed at"
      << " the end and their logs are in `logs/`.\n\n";
-
-  // The grounding gate.
-  {
-    const json swapped = load_metrics(in.run_dir, "eval-base-swapped");
-    const std::string a_true = io::join_path(in.run_dir, "eval-base/vqa/answers.jsonl");
-    const std::string a_swap = io::join_path(in.run_dir, "eval-base-swapped/vqa/answers.jsonl");
-    if (io::file_exists(a_true) && io::file_exists(a_swap)) {
-      auto t = eval::read_answers(a_true, true), w = eval::read_answers(a_swap, true);
-      int64_t both = 0, changed = 0;
-      for (const auto& [k, v] : t) {
-        auto it = w.find(k);
-        if (it == w.end()) continue;
-        ++both;
-        changed += eval::vqa_normalize(v) != eval::vqa_normalize(it->second);
-      }
-      const double acc = get(base, {"vqa", "overall", "accuracy"}), acc_sw = get(swapped, {"vqa", "overall", "accuracy"});
-      const double frac = both > 0 ? static_cast<double>(changed) / both : NAN;
-      summary["grounding"] = {{"vqa_accuracy", acc}, {"vqa_accuracy_swapped_images", acc_sw}, {"answers_changed", frac},
-                              {"questions", both}};
-      md << "**Grounding gate.** With every VQA image swapped for another, the base's VQA accuracy goes from " << pct(acc)
-         << "% to " << pct(acc_sw) << "% and " << pct(frac) << "% of its answers change"
-         << (frac > 0.3 && acc - acc_sw > 0.1 ? " (it looks at the image)." : " — **it barely looks at the image.**")
-         << "\n\n";
-    }
-  }
-
-  // Phases.
-  std::ostringstream phases_md;
-  phases_md << "## Phases\n\n| phase | time |\n|---|---|\n";
-  for (const auto& p : in.phases)
-    phases_md << "| " << eval::markdown_cell(p.value("phase", "")) << " | "
-              << (p.value("resumed", false) ? "done earlier (" + seconds_text(p.value("seconds", 0.0)) + ")"
-                                            : seconds_text(p.value("seconds", 0.0)))
-              << " |\n";
-  phases_md << "\n";
-
-  if (in.runs.empty()) {
-    md << "## The base\n\n| metric | base |\n|---|---|\n";
-    for (const auto& [label, path] : headline()) md << "| " << label << " | " << pct(get_path(base, path)) << " |\n";
-    md << "\n| family | accuracy |\n|---|---|\n";
-    for (const auto& [fam, v] : base_fam.items()) md << "| " << fam << " | " << pct(v.get<double>()) << " |\n";
-    md << "\n";
-  } else if (in.study.empty()) {
-    const json& run = in.runs[0];
-    const std::string rel = run.value("dir", "seva");
-    const json seva = load_metrics(in.run_dir, rel + "/eval");
-    const json seva_fam = family_accuracy(seva);
-    summary["seva"] = seva;
-    summary["seva_families"] = seva_fam;
-
-    md << "## Base vs SeVa\n\n| metric | base | SeVa | Δ |\n|---|---|---|---|\n";
-    for (const auto& [label, path] : headline()) {
-      double b = get_path(base, path), s = get_path(seva, path);
-      if (!std::isfinite(b) && !std::isfinite(s)) continue;
-      md << "| " << label << " | " << pct(b) << " | " << pct(s) << " | " << signed_pct(s - b) << " |\n";
-    }
-    md << "\nRates in percent, Δ in points. Full tables: `eval-base/report.md`, `" << rel << "/eval/report.md`.\n\n";
-
-    md << "## Per question family (accuracy)\n\n| family | base | SeVa | Δ |\n|---|---|---|---|\n";
-    std::vector<eval::BarGroup> groups;
-    for (const auto& [fam, v] : base_fam.items()) {
-      double b = v.get<double>(), s = seva_fam.contains(fam) ? seva_fam[fam].get<double>() : NAN;
-      md << "| " << fam << " | " << pct(b) << " | " << pct(s) << " | " << signed_pct(s - b) << " |\n";
-      groups.push_back({fam, {b, s}});
-    }
-    io::make_dir(io::join_path(in.run_dir, "charts"));
-    io::write_file_atomic(io::join_path(in.run_dir, "charts/families.svg"),
-                          eval::bar_chart_svg("accuracy per question family", {"base", "SeVa"}, groups));
-    md << "\n`exist` is POPE accuracy, `choice` MMBench (first round) accuracy, `overall` the mean of the families.\n\n"
-       << "![families](charts/families.svg)\n\n";
-
-    PairStats st = pair_stats(in.run_dir, in.world, rel);
-    const int64_t questions = run.value("questions", int64_t{0});
-    json pairs = {{"questions", questions},
-                  {"pairs", st.pairs},
-                  {"kept_fraction", questions > 0 ? static_cast<double>(st.pairs) / questions : 0.0},
-                  {"chosen_right", st.labelled > 0 ? static_cast<double>(st.chosen_right) / st.labelled : 0.0},
-                  {"rejected_right", st.labelled > 0 ? static_cast<double>(st.rejected_right) / st.labelled : 0.0}};
-    json per_family = json::object();
-    for (const auto& [fam, n] : st.questions_per_family)
-      per_family[fam] = {{"questions", n}, {"pairs", st.per_family.count(fam) ? st.per_family.at(fam) : 0}};
-    pairs["per_family"] = per_family;
-    summary["pairs"] = pairs;
-    md << "## Pairs\n\n" << st.pairs << " of " << questions << " questions kept (" << pct(pairs["kept_fraction"].get<double>())
-       << "%): the answers on the original and the augmented image (`" << run["settings"].value("aug", "")
-       << "`) differed. Against the world's true answers, the chosen (original-image) answer was right in "
-       << pct(pairs["chosen_right"].get<double>()) << "% of kept pairs, the rejected one in "
-       << pct(pairs["rejected_right"].get<double>()) << "%.\n\n| family | questions | kept | kept % |\n|---|---|---|---|\n";
-    for (const auto& [fam, v] : per_family.items()) {
-      int64_t q = v["questions"].get<int64_t>(), p = v["pairs"].get<int64_t>();
-      md << "| " << fam << " | " << q << " | " << p << " | " << pct(q > 0 ? static_cast<double>(p) / q : NAN) << " |\n";
-    }
-    md << "\n### Example pairs\n\n| image | question | chosen | rejected | truth |\n|---|---|---|---|---|\n";
-    for (const auto& e : st.examples) {
-      std::string img = "world/images/" + e.value("image", "");
-      md << "| ![](" << img << ") | " << eval::markdown_cell(e.value("question", "")) << " | "
-         << eval::markdown_cell(e.value("chosen", "")) << " | " << eval::markdown_cell(e.value("rejected", "")) << " | "
-         << eval::markdown_cell(e.value("truth", "")) << " |\n";
-    }
-    md << "\n";
-    write_charts_for_run(in.run_dir, rel, md);
-  } else if (!in.runs.empty()) {
-    // A study: per setting, the mean ± std over seeds of each run's change against the base.
-    std::vector<std::string> settings;
-    std::map<std::string, std::vector<json>> by_setting;
-    for (const auto& run : in.runs) {
-      std::string s = run.value("setting", "");
-      if (!by_setting.count(s)) settings.push_back(s);
-      json m = load_metrics(in.run_dir, run.value("dir", "") + "/eval");
-      PairStats st = pair_stats(in.run_dir, in.world, run.value("dir", ""));
-      json row = {{"metrics", m}, {"families", family_accuracy(m)}, {"pairs", st.pairs},
-                  {"questions", run.value("questions", int64_t{0})},
-                  {"chosen_right", st.labelled ? static_cast<double>(st.chosen_right) / st.labelled : NAN},
-                  {"margin", NAN}};
-      auto rows = read_rows(io::join_path(io::join_path(io::join_path(in.run_dir, run.value("dir", "")), "train"), "metrics.jsonl"));
-      if (!rows.empty() && rows.back().contains("rewards/margins")) row["margin"] = rows.back()["rewards/margins"];
-      by_setting[s].push_back(row);
-    }
-    std::vector<std::string> fams;
-    for (const auto& [fam, v] : base_fam.items()) fams.push_back(fam);
-    md << "## Change against the base, mean ± std over seeds (points)\n\n| setting | seeds | kept % | chosen right % | "
-          "final reward margin | POPE F1 | MMBench acc |";
-    for (const auto& f : fams) md << " " << f << " |";
-    md << "\n|---|---|---|---|---|---|---|";
-    for (size_t i = 0; i < fams.size(); ++i) md << "---|";
-    md << "\n";
-    json study = json::object();
-    std::vector<eval::BarGroup> groups;
-    for (const auto& s : settings) {
-      const auto& rows = by_setting[s];
-      std::vector<double> kept, right, margin, f1, mmb;
-      std::map<std::string, std::vector<double>> fam_d;
-      for (const auto& r : rows) {
-        kept.push_back(r["questions"].get<double>() > 0 ? r["pairs"].get<double>() / r["questions"].get<double>() : NAN);
-        right.push_back(r["chosen_right"].is_number() ? r["chosen_right"].get<double>() : NAN);
-        margin.push_back(r["margin"].is_number() ? r["margin"].get<double>() : NAN);
-        f1.push_back(get(r["metrics"], {"pope", "overall", "f1"}) - get(base, {"pope", "overall", "f1"}));
-        mmb.push_back(get(r["metrics"], {"mmbench", "overall", "accuracy"}) - get(base, {"mmbench", "overall", "accuracy"}));
-        for (const auto& f : fams)
-          fam_d[f].push_back(r["families"].contains(f) ? r["families"][f].get<double>() - base_fam[f].get<double>() : NAN);
-      }
-      MeanStd k = mean_std(kept), cr = mean_std(right), mg = mean_std(margin), df1 = mean_std(f1), dm = mean_std(mmb);
-      char mbuf[64];
-      if (mg.n == 1)
-        std::snprintf(mbuf, sizeof mbuf, "%.3f", mg.mean);
-      else
-        std::snprintf(mbuf, sizeof mbuf, "%.3f ± %.3f", mg.mean, mg.std);
-      md << "| " << s << " | " << rows.size() << " | " << pct(k.mean) << " | " << pct(cr.mean) << " | "
-         << (mg.n ? mbuf : "–") << " | " << pm(df1) << " | " << pm(dm) << " |";
-      json entry = {{"seeds", rows.size()}, {"kept_fraction", k.mean}, {"chosen_right", cr.mean},
-                    {"final_reward_margin", {{"mean", mg.mean}, {"std", mg.std}}},
-                    {"pope_f1_delta", {{"mean", df1.mean}, {"std", df1.std}}},
-                    {"mmbench_accuracy_delta", {{"mean", dm.mean}, {"std", dm.std}}}};
-      for (const auto& f : fams) {
-        MeanStd d = mean_std(fam_d[f]);
-        md << " " << pm(d) << " |";
-        entry["family_delta"][f] = {{"mean", d.mean}, {"std", d.std}};
-      }
-      md << "\n";
-      study[s] = entry;
-      groups.push_back({s, {0.5 + df1.mean, 0.5 + dm.mean, 0.5 + mean_std(fam_d["overall"]).mean}});
-    }
-    summary["study"] = {{"name", in.study}, {"settings", study}};
-    io::make_dir(io::join_path(in.run_dir, "charts"));
-    io::write_file_atomic(io::join_path(in.run_dir, "charts/study-" + in.study + ".svg"),
-                          eval::bar_chart_svg("change against the base (50 = no change, in points + 50)",
-                                              {"POPE F1", "MMBench acc", "overall"}, groups));
-    md << "\n![study](charts/study-" << in.study << ".svg)\n\n";
-    if (!in.runs.empty()) summary["seva"] = load_metrics(in.run_dir, in.runs[0].value("dir", "") + "/eval");
-  }
-
-  md << phases_md.str() << "## Commands\n\n```sh\n";
-  for (const auto& p : in.phases)
-    if (p.contains("commands"))
-      for (const auto& c : p["commands"]) md << c.get<std::string>() << "\n";
-  md << "```\n";
+  grounding_section(in, base, summary, md);
+  if (in.runs.empty())
+    base_section(base, base_fam, md);
+  else if (in.study.empty())
+    seva_section(in, base, base_fam, summary, md);
+  else
+    study_section(in, base, base_fam, summary, md);
+  phases_section(in, md);
 
   summary["phases"] = in.phases;
   summary["runs"] = in.runs;

@@ -1,0 +1,27 @@
+// The flags of the SeVa data commands (util/flags.h): `seva sample` and `seva pair`.
+#pragma once
+#include "seva/pairs.h"
+#include "seva/sample.h"
+#include "util/flags.h"
+
+#include <string>
+
+namespace seva::sample {
+
+// `seva sample`.
+void sample_flags(util::Flags& f, SampleOptions& o);
+
+}  // namespace seva::sample
+
+namespace seva::pairs {
+
+// `seva pair`: the answers file read, the pairs file written and how pairs are made.
+struct PairCommandOptions {
+  std::string answers;         // answers.jsonl written by seva generate
+  std::string out;             // the pairs file
+  std::string format = "seva"; // seva (pairs.jsonl, every negative) or official (SeVa's JSON, the first)
+  PairOptions pair;
+};
+void pair_flags(util::Flags& f, PairCommandOptions& o);
+
+}  // namespace seva::pairs
