@@ -14,6 +14,12 @@ std::string question_key(const nlohmann::json& id, const std::string& what) {
                            (id.is_null() ? std::string("missing") : id.dump()));
 }
 
+std::string required_string(const nlohmann::json& row, const char* field, const std::string& where, const char* kind) {
+  if (!row.contains(field) || !row[field].is_string())
+    throw std::runtime_error(where + ": " + kind + " row needs a string \"" + field + "\"");
+  return row[field].get<std::string>();
+}
+
 std::string answer_key(const std::string& question_key, int round) {
   return round == 0 ? question_key : question_key + "#" + std::to_string(round);
 }

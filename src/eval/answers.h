@@ -12,6 +12,9 @@ namespace seva::eval {
 // same question). Anything else (null, float, object) throws `what` + ": question_id must be ...".
 std::string question_key(const nlohmann::json& id, const std::string& what);
 
+// row[field] as a string; otherwise throws "<where>: <kind> row needs a string \"<field>\"".
+std::string required_string(const nlohmann::json& row, const char* field, const std::string& where, const char* kind);
+
 // (question, round) → key; round 0 gives the plain question key.
 std::string answer_key(const std::string& question_key, int round);
 

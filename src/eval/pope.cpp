@@ -6,15 +6,6 @@
 #include <stdexcept>
 
 namespace seva::eval {
-namespace {
-
-std::string required_string(const nlohmann::json& row, const char* field, const std::string& where) {
-  if (!row.contains(field) || !row[field].is_string())
-    throw std::runtime_error(where + ": POPE row needs a string \"" + field + "\"");
-  return row[field].get<std::string>();
-}
-
-}  // namespace
 
 std::vector<PopeQuestion> read_pope_questions(const std::string& path) {
   std::vector<PopeQuestion> out;
@@ -25,13 +16,13 @@ std::vector<PopeQuestion> read_pope_questions(const std::string& path) {
     PopeQuestion q;
     q.question_id = row.contains("question_id") ? row["question_id"] : nlohmann::json();
     q.key = question_key(q.question_id, where);
-    q.image = required_string(row, "image", where);
-    q.text = required_string(row, "text", where);
-    std::string label = required_string(row, "label", where);
+    q.image = required_string(row, "image", where, "POPE");
+    q.text = required_string(row, "text", where, "POPE");
+    std::string label = required_string(row, "label", where, "POPE");
     if (label != "yes" && label != "no")
       throw std::runtime_error(where + ": POPE label must be \"yes\" or \"no\", not \"" + label + "\"");
     q.label_yes = label == "yes";
-    if (row.contains("category") && !row["category"].is_null()) q.category = required_string(row, "category", where);
+    if (row.contains("category") && !row["category"].is_null()) q.category = required_string(row, "category", where, "POPE");
     if (!seen.insert(q.key).second) throw std::runtime_error(where + ": repeated question_id " + q.key);
     out.push_back(std::move(q));
   });

@@ -8,15 +8,6 @@
 #include <stdexcept>
 
 namespace seva::eval {
-namespace {
-
-std::string required_string(const nlohmann::json& row, const char* field, const std::string& where) {
-  if (!row.contains(field) || !row[field].is_string())
-    throw std::runtime_error(where + ": VQA row needs a string \"" + field + "\"");
-  return row[field].get<std::string>();
-}
-
-}  // namespace
 
 std::vector<VqaQuestion> read_vqa_questions(const std::string& path) {
   std::vector<VqaQuestion> out;
@@ -27,8 +18,8 @@ std::vector<VqaQuestion> read_vqa_questions(const std::string& path) {
     VqaQuestion q;
     q.question_id = row.contains("question_id") ? row["question_id"] : nlohmann::json();
     q.key = question_key(q.question_id, where);
-    q.image = required_string(row, "image", where);
-    q.text = required_string(row, "text", where);
+    q.image = required_string(row, "image", where, "VQA");
+    q.text = required_string(row, "text", where, "VQA");
     if (!row.contains("answers") || !row["answers"].is_array() || row["answers"].empty())
       throw std::runtime_error(where + ": VQA row needs a non-empty \"answers\" list");
     for (const auto& a : row["answers"]) {
@@ -39,7 +30,7 @@ std::vector<VqaQuestion> read_vqa_questions(const std::string& path) {
       else
         throw std::runtime_error(where + ": each answer must be a string or {\"answer\": string}, not " + a.dump());
     }
-    if (row.contains("category") && !row["category"].is_null()) q.category = required_string(row, "category", where);
+    if (row.contains("category") && !row["category"].is_null()) q.category = required_string(row, "category", where, "VQA");
     if (!seen.insert(q.key).second) throw std::runtime_error(where + ": repeated question_id " + q.key);
     out.push_back(std::move(q));
   });

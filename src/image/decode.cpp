@@ -5,6 +5,8 @@
 // skipped. Buffers are owned by the callers of those functions, outside the setjmp range.
 #include "image/decode.h"
 
+#include "util/strings.h"
+
 #include <png.h>  // before <csetjmp>: libpng wants to see setjmp.h first itself
 
 #include <csetjmp>
@@ -278,8 +280,9 @@ Image decode_jpeg(const std::string& bytes, const std::string& name) {
   return img;
 }
 
+// Magic numbers hold NUL bytes: their length is given, not found.
 bool starts_with(const std::string& s, const char* prefix, size_t n) {
-  return s.size() >= n && std::memcmp(s.data(), prefix, n) == 0;
+  return util::starts_with(s, std::string_view(prefix, n));
 }
 
 }  // namespace

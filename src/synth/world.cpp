@@ -148,10 +148,12 @@ std::string image_rel_path(const std::string& split, int64_t index) {
   return split + "/" + item_id(split, index) + ".png";
 }
 
-json write_world(const WorldOptions& o) {
+namespace {
+
+// The pool's question families (all but captions when none are named), checked against the options.
+std::vector<Family> checked_pool_families(const WorldOptions& o) {
   if (o.out.empty()) throw std::invalid_argument("seva world: --out is required");
   if (o.train < 0 || o.pool < 0 || o.bench < 0) throw std::invalid_argument("seva world: counts must not be negative");
-  const auto& all_families = question_families();
   if (o.pool_questions_per_image < 1) throw std::invalid_argument("--pool-questions-per-image must be at least 1");
   std::vector<Family> pool_families;
   for (const auto& name : o.pool_families) {
@@ -159,28 +161,40 @@ json write_world(const WorldOptions& o) {
     if (f == Family::caption) throw std::invalid_argument("the pool cannot hold caption questions");
     if (std::find(pool_families.begin(), pool_families.end(), f) == pool_families.end()) pool_families.push_back(f);
   }
-  if (pool_families.empty()) pool_families = all_families;
+  if (pool_families.empty()) pool_families = question_families();
   if (o.pool_questions_per_image > static_cast<int>(pool_families.size()))
     throw std::invalid_argument("--pool-questions-per-image " + std::to_string(o.pool_questions_per_image) +
                                 " is more than the " + std::to_string(pool_families.size()) + " pool families");
+  return pool_families;
+}
 
-  const auto t_start = Clock::now();
+// OUT/images/{train,pool,bench}, emptied: a smaller world over a bigger one leaves no strays.
+std::string fresh_image_dirs(const WorldOptions& o) {
   io::make_dir(o.out);
   const std::string images = io::join_path(o.out, kImagesDir);
   if (io::file_exists(images) && !io::file_exists(io::join_path(o.out, kWorldManifest)))
     throw std::runtime_error(images + " exists but " + io::join_path(o.out, kWorldManifest) +
                              " does not: not a world directory, refusing to overwrite it");
   for (const char* split : {"train", "pool", "bench"}) {
-    io::remove_tree(io::join_path(images, split));  // a smaller world over a bigger one leaves no strays
+    io::remove_tree(io::join_path(images, split));
     io::make_dir(io::join_path(images, split));
   }
-  const WorldStats stats = compute_stats(o.seed);
-  json seconds = json::object();
+  return images;
+}
 
-  // ---- train: images, SFT stage 1 (captions) and stage 2 (question families + some captions)
-  auto t0 = Clock::now();
-  std::vector<std::string> stage1(o.train), stage2(o.train), drill2(o.train), drill(o.train), choice(o.train),
-      train_corpus(o.train);
+// What the train split adds to the world: its corpus lines and the number of stage-2 turns.
+struct TrainSplit {
+  std::vector<std::string> corpus;
+  int64_t stage2_turns = 0;
+};
+
+// The train split: images, SFT stage 1 (captions), stage 2 (question families + some captions) and
+// the multiple-choice stages.
+TrainSplit write_train_split(const WorldOptions& o, const std::string& images, const WorldStats& stats) {
+  const auto& all_families = question_families();
+  std::vector<std::string> stage1(o.train), stage2(o.train), drill2(o.train), drill(o.train), choice(o.train);
+  TrainSplit out;
+  out.corpus.resize(o.train);
   std::vector<int64_t> stage2_turns(o.train);
   parallel_for(o.train, o.threads, [&](int64_t i) {
     const Scene s = sample_scene(o.seed, "train", i);
@@ -198,17 +212,17 @@ json write_world(const WorldOptions& o) {
     }
     stage2[i] = entry(id, rel, qas, true).dump();
     stage2_turns[i] = static_cast<int64_t>(qas.size());
-    add_corpus(train_corpus[i], cap);
+    add_corpus(out.corpus[i], cap);
     for (const auto& q : qas)
-      if (q.family != Family::caption) add_corpus(train_corpus[i], q);
-    // The multiple-choice stages (choice_drill.h) draw from a stream of their own and stay out of
-    // the corpus, so adding them changed neither the other files nor the tokenizer.
+      if (q.family != Family::caption) add_corpus(out.corpus[i], q);
+    // The multiple-choice stages (choice_drill.h) draw from streams of their own and stay out of
+    // the corpus, so the other files and the tokenizer do not depend on them.
     util::Rng crng(util::hash_key(o.seed, "choice/train", std::to_string(i)));
     auto three_binding = [&crng] { return std::vector<Qa>{binding_question(crng), binding_question(crng), binding_question(crng)}; };
     drill[i] = entry(id, rel, three_binding(), true).dump();
     const bool binding = crng.bernoulli(o.choice_binding_share);
     choice[i] = entry(id, rel, binding ? three_binding() : choice_turns(s, crng, stats, 3, o.choice_open_share), true).dump();
-    util::Rng rng2(util::hash_key(o.seed, "choice2/train", std::to_string(i)));  // added later: a stream of its own
+    util::Rng rng2(util::hash_key(o.seed, "choice2/train", std::to_string(i)));
     drill2[i] = entry(id, rel, {binding_question(rng2, 2), binding_question(rng2, 2), binding_question(rng2, 2)}, true).dump();
   });
   io::write_file_atomic(io::join_path(o.out, kSftStage1), json_array_lines(stage1));
@@ -216,15 +230,16 @@ json write_world(const WorldOptions& o) {
   io::write_file_atomic(io::join_path(o.out, kSftChoiceDrill2), json_array_lines(drill2));
   io::write_file_atomic(io::join_path(o.out, kSftChoiceDrill), json_array_lines(drill));
   io::write_file_atomic(io::join_path(o.out, kSftChoice), json_array_lines(choice));
-  int64_t stage2_total_turns = 0;
-  for (auto n : stage2_turns) stage2_total_turns += n;
-  seconds["train"] = seconds_since(t0);
-  progress(o, "train", o.train, seconds["train"]);
+  for (auto n : stage2_turns) out.stage2_turns += n;
+  return out;
+}
 
-  // ---- pool: unlabeled questions (human turns only) and their labels, for measuring pairs
-  t0 = Clock::now();
+// The pool split: unlabeled questions (human turns only) and their labels, for measuring pairs.
+// Returns its corpus lines.
+std::vector<std::string> write_pool_split(const WorldOptions& o, const std::string& images, const WorldStats& stats,
+                                          const std::vector<Family>& pool_families) {
   const int k = o.pool_questions_per_image;
-  std::vector<std::string> pool(o.pool), labels(o.pool), pool_corpus(o.pool);
+  std::vector<std::string> pool(o.pool), labels(o.pool), corpus(o.pool);
   parallel_for(o.pool, o.threads, [&](int64_t i) {
     const Scene s = sample_scene(o.seed, "pool", i);
     const std::string rel = image_rel_path("pool", i);
@@ -245,64 +260,58 @@ json write_world(const WorldOptions& o) {
                   {"family", family_name(qas[j].family)}, {"category", qas[j].category},
                   {"hard", qas[j].hard}};
       labels[i] += row.dump() + "\n";
-      add_corpus(pool_corpus[i], qas[j]);
+      add_corpus(corpus[i], qas[j]);
     }
   });
   io::write_file_atomic(io::join_path(o.out, kPoolFile), json_array_lines(pool));
   io::write_file_atomic(io::join_path(o.out, kPoolLabels), join_lines(labels));
-  seconds["pool"] = seconds_since(t0);
-  progress(o, "pool", o.pool, seconds["pool"]);
+  return corpus;
+}
 
-  // ---- bench: one POPE, one MMBench and one VQA question per image
-  t0 = Clock::now();
+// One MMBench TSV row (the image inlined as base64 PNG).
+std::string mmbench_row(int64_t i, const Qa& q, const std::string& png) {
+  std::string row = std::to_string(i) + "\t" + tsv_cell(q.stem) + "\t";  // hint: empty
+  for (const auto& opt : q.options) row += "\t" + tsv_cell(opt);
+  return row + "\t" + q.answer + "\t" + q.category + "\t" + l2_category(q.category) + "\t" + eval::base64_encode(png) + "\n";
+}
+
+// The bench split: one POPE, one MMBench and one VQA question per image. Returns its corpus lines.
+std::vector<std::string> write_bench_split(const WorldOptions& o, const std::string& images, const WorldStats& stats) {
   static const Family kMcAsked[] = {Family::color, Family::count, Family::position, Family::exist, Family::text};
   static const Family kVqaFamilies[] = {Family::color, Family::count, Family::position, Family::text, Family::exist};
-  std::vector<std::string> pope(o.bench), mmbench(o.bench), vqa(o.bench), bench_corpus(o.bench);
+  std::vector<std::string> pope(o.bench), mmbench(o.bench), vqa(o.bench), corpus(o.bench);
   parallel_for(o.bench, o.threads, [&](int64_t i) {
     const Scene s = sample_scene(o.seed, "bench", i);
     const std::string rel = image_rel_path("bench", i);
     const std::string png = write_image(images, rel, s);
     // POPE: yes/no alternate; each category gets both equally (i/2 cycles the categories).
-    {
-      util::Rng rng(util::hash_key(o.seed, "pope/bench", std::to_string(i)));
-      const bool yes = i % 2 == 0;
-      const auto neg = static_cast<NegativeKind>((i / 2) % 3);
-      Qa q = exist_question(s, rng, yes, neg, stats);
-      pope[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"label", q.answer},
-                     {"category", negative_name(neg)}, {"hard", q.hard}}.dump() + "\n";
-      add_corpus(bench_corpus[i], q);
-    }
-    {
-      util::Rng rng(util::hash_key(o.seed, "mmbench/bench", std::to_string(i)));
-      const Family asked = kMcAsked[i % 5];
-      Qa q = choice_question(s, rng, asked, stats);
-      std::string row = std::to_string(i) + "\t" + tsv_cell(q.stem) + "\t";  // hint: empty
-      for (const auto& opt : q.options) row += "\t" + tsv_cell(opt);
-      row += "\t" + q.answer + "\t" + q.category + "\t" + l2_category(q.category) + "\t" + eval::base64_encode(png) + "\n";
-      mmbench[i] = std::move(row);
-      add_corpus(bench_corpus[i], q);
-    }
-    {
-      util::Rng rng(util::hash_key(o.seed, "vqa/bench", std::to_string(i)));
-      const Family f = kVqaFamilies[i % 5];
-      Qa q = f == Family::exist ? exist_question(s, rng, (i / 5) % 2 == 0, static_cast<NegativeKind>((i / 10) % 3), stats)
-                                : make_question(f, s, rng, stats);
-      vqa[i] = json{{"question_id", i}, {"image", rel}, {"text", q.question}, {"answers", json::array({q.answer})},
-                    {"category", family_name(f)}, {"hard", q.hard}}.dump() + "\n";
-      add_corpus(bench_corpus[i], q);
-    }
+    util::Rng pope_rng(util::hash_key(o.seed, "pope/bench", std::to_string(i)));
+    const auto neg = static_cast<NegativeKind>((i / 2) % 3);
+    const Qa p = exist_question(s, pope_rng, i % 2 == 0, neg, stats);
+    pope[i] = json{{"question_id", i}, {"image", rel}, {"text", p.question}, {"label", p.answer},
+                   {"category", negative_name(neg)}, {"hard", p.hard}}.dump() + "\n";
+    add_corpus(corpus[i], p);
+    util::Rng mc_rng(util::hash_key(o.seed, "mmbench/bench", std::to_string(i)));
+    const Qa mc = choice_question(s, mc_rng, kMcAsked[i % 5], stats);
+    mmbench[i] = mmbench_row(i, mc, png);
+    add_corpus(corpus[i], mc);
+    util::Rng vqa_rng(util::hash_key(o.seed, "vqa/bench", std::to_string(i)));
+    const Family f = kVqaFamilies[i % 5];
+    const Qa v = f == Family::exist ? exist_question(s, vqa_rng, (i / 5) % 2 == 0, static_cast<NegativeKind>((i / 10) % 3), stats)
+                                    : make_question(f, s, vqa_rng, stats);
+    vqa[i] = json{{"question_id", i}, {"image", rel}, {"text", v.question}, {"answers", json::array({v.answer})},
+                  {"category", family_name(f)}, {"hard", v.hard}}.dump() + "\n";
+    add_corpus(corpus[i], v);
   });
   io::write_file_atomic(io::join_path(o.out, kPopeFile), join_lines(pope));
   io::write_file_atomic(io::join_path(o.out, kMmbenchFile),
                         "index\tquestion\thint\tA\tB\tC\tD\tanswer\tcategory\tl2-category\timage\n" + join_lines(mmbench));
   io::write_file_atomic(io::join_path(o.out, kVqaFile), join_lines(vqa));
-  seconds["bench"] = seconds_since(t0);
-  progress(o, "bench", o.bench, seconds["bench"]);
+  return corpus;
+}
 
-  // ---- the tokenizer corpus and the manifest
-  std::string corpus = std::string(text::kLlavaV1System) + "\nUSER: ASSISTANT:\n";
-  for (const auto* part : {&train_corpus, &pool_corpus, &bench_corpus}) corpus += join_lines(*part);
-  io::write_file_atomic(io::join_path(o.out, kCorpusFile), corpus);
+// The words of the corpus (runs of letters) and the ten digits: the world's vocabulary.
+std::set<std::string> vocabulary(const std::string& corpus) {
   std::set<std::string> words;
   for (size_t b = 0; b < corpus.size();) {
     while (b < corpus.size() && !std::isalpha(static_cast<unsigned char>(corpus[b]))) ++b;
@@ -312,18 +321,23 @@ json write_world(const WorldOptions& o) {
     b = e;
   }
   for (char d = '0'; d <= '9'; ++d) words.insert(std::string(1, d));
+  return words;
+}
 
+// world.json: what the world holds, its sizes, families, priors and files.
+json manifest_of(const WorldOptions& o, const WorldStats& stats, const std::vector<Family>& pool_families,
+                 int64_t stage2_turns, const std::set<std::string>& words) {
+  const int k = o.pool_questions_per_image;
   json families = json::array(), pool_fams = json::array(), frequent = json::array(), preferred = json::object(),
        partner = json::object();
-  for (Family f : all_families) families.push_back(family_name(f));
+  for (Family f : question_families()) families.push_back(family_name(f));
   for (Family f : pool_families) pool_fams.push_back(family_name(f));
   for (int kind : stats.by_frequency) frequent.push_back(kind_name(kind));
   for (int sh = 0; sh < kShapes; ++sh) {
     preferred[kShapeNames[sh]] = kColorNames[kPreferredColor[sh]];
     partner[kShapeNames[sh]] = kShapeNames[kPartnerShape[sh]];
   }
-  seconds["total"] = seconds_since(t_start);
-  json manifest = {
+  return {
       {"generator", "seva synth"},
       {"version", kGeneratorVersion},
       {"seed", o.seed},
@@ -331,7 +345,7 @@ json write_world(const WorldOptions& o) {
       {"grid", {{"rows", kGridRows}, {"cols", kGridCols}, {"cell", kCell}, {"text_rows", kImageSize - kTextTop}}},
       {"splits", {{"train", o.train}, {"pool", o.pool}, {"bench", o.bench}}},
       {"counts",
-       {{"sft_stage1", o.train}, {"sft_stage2", o.train}, {"sft_stage2_turns", stage2_total_turns},
+       {{"sft_stage1", o.train}, {"sft_stage2", o.train}, {"sft_stage2_turns", stage2_turns},
         {"sft_choice_drill2", o.train}, {"sft_choice_drill", o.train}, {"sft_choice", o.train},
         {"pool_questions", o.pool * k}, {"pope", o.bench}, {"mmbench", o.bench}, {"vqa", o.bench}}},
       {"families", families},
@@ -350,6 +364,33 @@ json write_world(const WorldOptions& o) {
         {"pool_labels", kPoolLabels}, {"pope", kPopeFile}, {"mmbench", kMmbenchFile}, {"vqa", kVqaFile},
         {"corpus", kCorpusFile}}},
   };
+}
+
+}  // namespace
+
+json write_world(const WorldOptions& o) {
+  const auto pool_families = checked_pool_families(o);
+  const auto t_start = Clock::now();
+  const std::string images = fresh_image_dirs(o);
+  const WorldStats stats = compute_stats(o.seed);
+  json seconds = json::object();
+  auto timed = [&](const char* split, int64_t n, auto&& write) {
+    const auto t0 = Clock::now();
+    auto result = write();
+    seconds[split] = seconds_since(t0);
+    progress(o, split, n, seconds[split]);
+    return result;
+  };
+  const auto train = timed("train", o.train, [&] { return write_train_split(o, images, stats); });
+  const auto pool = timed("pool", o.pool, [&] { return write_pool_split(o, images, stats, pool_families); });
+  const auto bench = timed("bench", o.bench, [&] { return write_bench_split(o, images, stats); });
+
+  // The tokenizer's corpus: the template's words, then every split's questions and answers.
+  std::string corpus = std::string(text::kLlavaV1System) + "\nUSER: ASSISTANT:\n";
+  for (const auto* part : {&train.corpus, &pool, &bench}) corpus += join_lines(*part);
+  io::write_file_atomic(io::join_path(o.out, kCorpusFile), corpus);
+  seconds["total"] = seconds_since(t_start);
+  json manifest = manifest_of(o, stats, pool_families, train.stage2_turns, vocabulary(corpus));
   // Timings vary run to run: returned, not written, so the same seed gives the same bytes.
   io::write_file_atomic(io::join_path(o.out, kWorldManifest), manifest.dump(2) + "\n");
   manifest["seconds"] = seconds;
