@@ -36,6 +36,7 @@
 #include <stdexcept>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 namespace seva::bench {
 
@@ -248,6 +249,21 @@ MemoryProbe::Result MemoryProbe::finish() {
   return r;
 }
 
+Timing time_with_memory(const Context& ctx, const std::function<void()>& f, int warmup, int reps) {
+  Timing t;
+  MemoryProbe probe(ctx);
+  t.seconds = ctx.best_time(f, warmup, reps);
+  t.memory = probe.finish();
+  return t;
+}
+
+Timing time_phase(const Context& ctx, const std::function<void()>& f, int warmup, int reps) {
+  const double gemm = ctx.gemm_now();
+  Timing t = time_with_memory(ctx, f, warmup, reps);
+  t.gemm_gflops = gemm;
+  return t;
+}
+
 // ---- report -------------------------------------------------------------------------------------
 
 std::string fmt(const char* f, double x) {
@@ -272,6 +288,19 @@ nlohmann::json memory_json(const MemoryProbe::Result& m) {
   j["peak_mb"] = m.peak_mb < 0 ? nlohmann::json() : nlohmann::json(round_to(m.peak_mb, 0.1));
   j["added_mb"] = m.delta_mb < 0 ? nlohmann::json() : nlohmann::json(round_to(std::max(0.0, m.delta_mb), 0.1));
   return j;
+}
+
+Row timed_row(std::string phase, std::string rate, const Timing& t, double flops, std::string note,
+              const char* mfu_format) {
+  Row r{std::move(phase), std::move(rate), fmt("%.3f s", t.seconds), "", "", "", std::move(note)};
+  if (flops > 0) r.gflops = fmt("%.1f", t.gflops(flops));
+  if (flops > 0 && t.gemm_gflops > 0) r.mfu = fmt(mfu_format, 100 * t.gflops(flops) / t.gemm_gflops);
+  if (!t.memory.what.empty()) r.memory = memory_cell(t.memory);
+  return r;
+}
+
+Row ratio_row(std::string phase, double ratio, std::string note) {
+  return {std::move(phase), fmt("%.2fx", ratio), "", "", "", "", std::move(note)};
 }
 
 void Report::print_table() const {
@@ -332,20 +361,8 @@ std::string env_or(const char* name) {
   return v ? v : "";
 }
 
-}  // namespace
-
-int run_bench(const BenchOptions& o) {
-  const auto t_start = Clock::now();
-  Size size = make_size(o.size);
-  Context ctx;
-  ctx.device = generate::parse_device(o.device);
-  ctx.dtype = generate::parse_dtype(o.dtype, ctx.device);
-  generate::set_threads(o.threads);
-  ctx.threads = torch::get_num_threads();
-  ctx.profile_dir = o.profile_dir;
-  if (ctx.cuda() && !torch::cuda::is_available()) throw std::runtime_error("--device cuda: CUDA is not available");
-
-  Report rep;
+// The run's machine, libtorch and model: the table's header lines and the JSON's top keys.
+void describe_run(const Context& ctx, const Size& size, Report& rep) {
   auto& js = rep.json;
   const std::string torch_version = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) +
                                     "." + std::to_string(TORCH_VERSION_PATCH);
@@ -379,32 +396,32 @@ int run_bench(const BenchOptions& o) {
                  {"text_mlp", t.intermediate_size}, {"vocab", t.vocab_size},
                  {"vision_hidden", v.hidden_size}, {"vision_layers", v.num_hidden_layers},
                  {"image_tokens", size.cfg.image_tokens()}};
+}
 
-  bench_machine(ctx, size, rep);
+// The model's phases; 1 when the DPO losses of the two modes differ by more than the tolerance.
+int bench_model(const BenchOptions& o, const Context& ctx, const Size& size, Report& rep) {
+  auto m = make_model(ctx, size);
+  if (!o.skip_generation) bench_generation(ctx, size, *m, rep);
   std::fflush(stdout);
-  int rc = 0;
-  {
-    auto m = make_model(ctx, size);
-    if (!o.skip_generation) bench_generation(ctx, size, *m, rep);
-    std::fflush(stdout);
-    if (!o.skip_dpo) {
-      double diff = bench_dpo(ctx, size, *m, rep);
-      // Equal losses: float32 summation order differs between the modes; half types round more.
-      double tol = ctx.dtype == torch::kFloat32 || ctx.dtype == torch::kFloat64 ? 1e-5 : 2e-2;
-      if (!(diff <= tol)) {
-        std::fprintf(stderr, "seva bench: the DPO losses of the two modes differ by %.3g (> %.0e)\n", diff, tol);
-        rc = 1;
-      }
-    }
-  }
+  if (o.skip_dpo) return 0;
+  double diff = bench_dpo(ctx, size, *m, rep);
+  // Equal losses: float32 summation order differs between the modes; half types round more.
+  double tol = ctx.dtype == torch::kFloat32 || ctx.dtype == torch::kFloat64 ? 1e-5 : 2e-2;
+  if (diff <= tol) return 0;
+  std::fprintf(stderr, "seva bench: the DPO losses of the two modes differ by %.3g (> %.0e)\n", diff, tol);
+  return 1;
+}
+
+// The table, the MFU legend and the headline numbers on stdout; the JSON report where asked.
+void finish_report(const BenchOptions& o, const Context& ctx, double total_s, Report& rep) {
+  auto& js = rep.json;
   std::printf("\n");
   rep.print_table();
-  const double total = seconds_since(t_start);
-  js["total_s"] = round_to(total, 0.1);
+  js["total_s"] = round_to(total_s, 0.1);
   std::printf("\nMFU: model FLOPs (2 per multiply-add of every matmul the method needs, attention over all keys) "
               "/ time / the GEMM rate of the large square measured just before that phase (the machine's speed "
               "drifts; at the start the best shape ran at %.1f GFLOP/s). Total %.1f s.\n",
-              ctx.peak_gflops, total);
+              ctx.peak_gflops, total_s);
   std::printf("headline:");
   for (const char* k : {"gemm_gflops", "prefill_mfu", "train_mfu", "batched_generation_speedup", "batched_generation_ceiling",
                         "dpo_speedup_vs_official", "multi_negative_speedup", "loss_max_abs_diff"})
@@ -416,6 +433,27 @@ int run_bench(const BenchOptions& o) {
     if (!out) throw std::runtime_error(o.json_path + ": cannot write the JSON report");
     std::printf("wrote %s\n", o.json_path.c_str());
   }
+}
+
+}  // namespace
+
+int run_bench(const BenchOptions& o) {
+  const auto t_start = Clock::now();
+  Size size = make_size(o.size);
+  Context ctx;
+  ctx.device = generate::parse_device(o.device);
+  ctx.dtype = generate::parse_dtype(o.dtype, ctx.device);
+  generate::set_threads(o.threads);
+  ctx.threads = torch::get_num_threads();
+  ctx.profile_dir = o.profile_dir;
+  if (ctx.cuda() && !torch::cuda::is_available()) throw std::runtime_error("--device cuda: CUDA is not available");
+
+  Report rep;
+  describe_run(ctx, size, rep);
+  bench_machine(ctx, size, rep);
+  std::fflush(stdout);
+  const int rc = bench_model(o, ctx, size, rep);  // the model is freed before the report
+  finish_report(o, ctx, seconds_since(t_start), rep);
   return rc;
 }
 

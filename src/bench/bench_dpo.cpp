@@ -17,6 +17,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace seva::bench {
 namespace {
@@ -53,12 +55,29 @@ std::vector<torch::Tensor> official_logps(model::LlavaForConditionalGenerationIm
   return out;
 }
 
-// (B,) chosen and (B, k) rejected from per-example (1 + k,) log-probs.
-void split(const std::vector<torch::Tensor>& lp, torch::Tensor& chosen, torch::Tensor& rejected) {
+// Chosen (B,) and rejected (B, k) log-probs.
+struct Logps {
+  torch::Tensor chosen, rejected;
+};
+
+// From per-example (1 + k,) log-probs.
+Logps split(const std::vector<torch::Tensor>& lp) {
   std::vector<torch::Tensor> cs, rs;
   for (auto& x : lp) cs.push_back(x[0]), rs.push_back(x.narrow(0, 1, x.size(0) - 1));
-  chosen = torch::stack(cs), rejected = torch::stack(rs);
+  return {torch::stack(cs), torch::stack(rs)};
 }
+
+// The LoRA adapters off for a scope: the base model is the reference policy.
+class AdaptersOff {
+ public:
+  explicit AdaptersOff(model::LlavaForConditionalGenerationImpl& m) : m_(m) { model::set_lora_enabled(m_, false); }
+  ~AdaptersOff() { model::set_lora_enabled(m_, true); }
+  AdaptersOff(const AdaptersOff&) = delete;
+  AdaptersOff& operator=(const AdaptersOff&) = delete;
+
+ private:
+  model::LlavaForConditionalGenerationImpl& m_;
+};
 
 // Examples shaped like the paper's data: a prompt of ~40 text tokens around <image>, answers of
 // the size's lengths (EOS included), `negatives` rejected answers each.
@@ -141,195 +160,246 @@ double official_step_flops(const Size& s, const std::vector<train::PackedExample
   return f;
 }
 
-}  // namespace
+// Ours: reference log-probs of packed rows, once before training (as `seva train`).
+Logps packed_reference(model::LlavaForConditionalGenerationImpl& m, const std::vector<train::PackedExample>& ex,
+                       const torch::Tensor& feats) {
+  torch::NoGradGuard ng;
+  AdaptersOff off(m);
+  return split(train::packed_logps(m, ex, feats));
+}
 
-double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
-  auto& js = rep.json;
-  double peak = ctx.peak_gflops;  // the GEMM rate is re-measured before each phase (the machine drifts)
+// The official reference: the base model's log-probs computed the official way.
+Logps official_reference(model::LlavaForConditionalGenerationImpl& m, const std::vector<train::PackedExample>& ex,
+                         const torch::Tensor& px) {
+  torch::NoGradGuard ng;
+  AdaptersOff off(m);
+  return split(official_logps(m, ex, px));
+}
+
+// What every DPO phase runs on: the model with a random, trained-looking LoRA adapter
+// (policy != reference) and its optimizer; the pairs (one rejected answer each), their images,
+// the image features (once per pair: the tower is frozen) and the pairs' reference log-probs.
+struct DpoSetup {
+  DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& model);
+  model::LlavaForConditionalGenerationImpl& m;
+  std::vector<torch::Tensor> adapter;
+  torch::optim::AdamW opt;
+  std::vector<train::PackedExample> pairs;
+  torch::Tensor pixels;    // (B, 3, S, S)
+  torch::Tensor features;  // (B, image tokens, C)
+  Logps reference;
+};
+
+std::vector<torch::Tensor> add_random_adapter(const Size& size, model::LlavaForConditionalGenerationImpl& m) {
   model::LoraConfig lc;
   lc.r = size.lora_r, lc.alpha = size.lora_alpha, lc.dropout = 0.0;  // no dropout: the modes' losses must agree
   torch::manual_seed(2);
   auto params = model::add_lora(m, lc);
-  {
-    torch::NoGradGuard ng;
-    for (auto& p : params) p.normal_(0, 0.02);  // a trained-looking adapter: policy != reference
-  }
-  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(1e-6));
-  train::DpoOptions dpo;
-  const auto ex = make_examples(size, 1);
-  const int64_t B = size.dpo_pairs;
-  auto px = torch::randn({B, 3, size.cfg.vision.image_size, size.cfg.vision.image_size},
-                         torch::TensorOptions().device(ctx.device));
-  std::printf("\nDPO step: %lld pairs, prompt %lld tokens (%lld image), answers %lld tokens in all; LoRA r %lld on every "
-              "decoder linear\n",
-              (long long)B, (long long)(ex[0].prompt_ids.size() - 1 + size.cfg.image_tokens()),
-              (long long)size.cfg.image_tokens(), (long long)answer_tokens(ex), (long long)size.lora_r);
+  torch::NoGradGuard ng;
+  for (auto& p : params) p.normal_(0, 0.02);
+  return params;
+}
 
-  // Ours: image features and reference log-probs once, outside the step (as `seva train`).
-  auto reference = [&](const std::vector<train::PackedExample>& e, const torch::Tensor& feats, torch::Tensor& rc,
-                       torch::Tensor& rr) {
-    torch::NoGradGuard ng;
-    model::set_lora_enabled(m, false);
-    split(train::packed_logps(m, e, feats), rc, rr);
-    model::set_lora_enabled(m, true);
-  };
-  torch::Tensor feats, ref_c, ref_r;
+DpoSetup::DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& model)
+    : m(model),
+      adapter(add_random_adapter(size, model)),
+      opt(adapter, torch::optim::AdamWOptions(1e-6)),
+      pairs(make_examples(size, 1)),
+      pixels(torch::randn({size.dpo_pairs, 3, size.cfg.vision.image_size, size.cfg.vision.image_size},
+                          torch::TensorOptions().device(ctx.device))) {
   {
     torch::NoGradGuard ng;
-    feats = m.image_features(px);
+    features = m.image_features(pixels);
   }
-  reference(ex, feats, ref_c, ref_r);
-  double loss_ours = 0, loss_official = 0;
-  auto ours = [&] {
-    opt.zero_grad();
-    torch::Tensor pc, pr;
-    split(train::packed_logps(m, ex, feats), pc, pr);
-    auto out = train::dpo_loss(pc, pr, ref_c, ref_r, dpo);
-    out.loss.backward();
-    loss_ours = out.loss.item<double>();
-  };
-  auto official = [&] {
-    opt.zero_grad();
-    torch::Tensor rc, rr, pc, pr;
-    {
-      torch::NoGradGuard ng;
-      model::set_lora_enabled(m, false);
-      split(official_logps(m, ex, px), rc, rr);
-      model::set_lora_enabled(m, true);
-    }
-    split(official_logps(m, ex, px), pc, pr);
-    auto out = train::dpo_loss(pc, pr, rc, rr, dpo);
-    out.loss.backward();
-    loss_official = out.loss.item<double>();
-  };
-  // Each mode timed (and its memory probed) before the other runs: on CPU the process keeps freed
-  // memory, so a probe after the larger official step would hide ours. The adapter is restored in
-  // between so that the official mode's first loss is computed at ours' starting point.
+  reference = packed_reference(m, pairs, features);
+}
+
+// One step's forward and backward on packed rows, the gradients zeroed first; the loss.
+torch::Tensor packed_step(DpoSetup& s, const std::vector<train::PackedExample>& ex, const torch::Tensor& feats,
+                          const Logps& ref, const train::DpoOptions& o) {
+  s.opt.zero_grad();
+  const Logps p = split(train::packed_logps(s.m, ex, feats));
+  auto out = train::dpo_loss(p.chosen, p.rejected, ref.chosen, ref.rejected, o);
+  out.loss.backward();
+  return out.loss;
+}
+
+// The official step's forward and backward: the reference forward with the adapters off, then
+// the policy's, each over separate sequences with the tower run for each; the loss.
+torch::Tensor official_step(DpoSetup& s, const train::DpoOptions& o) {
+  s.opt.zero_grad();
+  const Logps ref = official_reference(s.m, s.pairs, s.pixels);
+  const Logps p = split(official_logps(s.m, s.pairs, s.pixels));
+  auto out = train::dpo_loss(p.chosen, p.rejected, ref.chosen, ref.rejected, o);
+  out.loss.backward();
+  return out.loss;
+}
+
+// One mode of the pair step as measured: its timing, model FLOPs and loss.
+struct ModeResult {
+  Timing time;
+  double flops = 0;
+  double loss = 0;
+};
+
+nlohmann::json mode_json(int64_t pairs, const ModeResult& r) {
+  const double t = r.time.seconds, gf = r.time.gflops(r.flops);
+  return {{"pairs_per_s", round_to(pairs / t, 0.001)}, {"s_per_step", round_to(t, 0.0001)},
+          {"gflops", round_to(gf, 0.1)}, {"mfu", round_to(r.time.mfu(r.flops), 0.001)},
+          {"gemm_gflops_now", round_to(r.time.gemm_gflops, 0.1)}, {"loss", r.loss},
+          {"memory", memory_json(r.time.memory)}};
+}
+
+void report_pair_step(const Size& size, const ModeResult& ours, const ModeResult& official, double loss_diff,
+                      Report& rep) {
+  const int64_t B = size.dpo_pairs;
+  const double t_ours = ours.time.seconds, t_off = official.time.seconds;
+  rep.rows.push_back(timed_row("DPO step, ours", fmt("%.2f pairs/s", B / t_ours), ours.time, ours.flops,
+                               "packed, reference log-probs and image features precomputed"));
+  rep.rows.push_back(timed_row("DPO step, official", fmt("%.2f pairs/s", B / t_off), official.time, official.flops,
+                               "separate sequences, tower x4/pair, reference forward, full logits (FLOPs as computed)"));
+  rep.rows.push_back(ratio_row("DPO ours / official", t_off / t_ours, fmt("loss |diff| %.2e", loss_diff)));
+  rep.json["dpo"] = {{"pairs", B}, {"ours", mode_json(B, ours)}, {"official", mode_json(B, official)},
+                     {"lora_r", size.lora_r}};
+  rep.json["train_mfu"] = round_to(ours.time.mfu(ours.flops), 0.001);
+  rep.json["dpo_speedup_vs_official"] = round_to(t_off / t_ours, 0.01);
+}
+
+// Ours against the official algorithm on the same pairs. Each mode is timed (and its memory
+// probed) before the other runs: on CPU the process keeps freed memory, so a probe after the
+// larger official step would hide ours. The adapter is restored in between so that the official
+// mode's first loss is computed at ours' starting point.
+struct PairStepResult {
+  double official_seconds = 0;  // the official step's best time
+  double loss_diff = 0;         // |ours - official| at the first step
+};
+
+PairStepResult bench_pair_step(const Context& ctx, const Size& size, DpoSetup& s, Report& rep) {
+  const train::DpoOptions dpo{};
   std::vector<torch::Tensor> start;
   {
     torch::NoGradGuard ng;
-    for (auto& p : params) start.push_back(p.detach().clone());
+    for (auto& p : s.adapter) start.push_back(p.detach().clone());
   }
-  ours();
-  const double first_ours = loss_ours;
-  const double peak_ours = ctx.gemm_now();
-  MemoryProbe mem_ours(ctx);
-  double t_ours = ctx.best_time([&] { ours(); opt.step(); }, 0, size.reps);
-  auto mr_ours = mem_ours.finish();
+  ModeResult ours, official;
+  auto ours_step = [&] { ours.loss = packed_step(s, s.pairs, s.features, s.reference, dpo).item<double>(); };
+  ours_step();
+  const double first_ours = ours.loss;
+  ours.time = time_phase(ctx, [&] { ours_step(); s.opt.step(); }, 0, size.reps);
   ctx.profile("dpo_step", [&] {
-    ours();
-    opt.step();
+    ours_step();
+    s.opt.step();
   });
+  ours.loss = first_ours;
   {
     torch::NoGradGuard ng;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(start[i]);
+    for (size_t i = 0; i < s.adapter.size(); ++i) s.adapter[i].copy_(start[i]);
   }
-  official();
-  loss_ours = first_ours;
-  double max_diff = std::abs(loss_ours - loss_official);
-  std::printf("  first-step loss: ours %.8f, official %.8f (|diff| %.2e)\n", loss_ours, loss_official, max_diff);
-  const double peak_off = ctx.gemm_now();
-  MemoryProbe mem_off(ctx);
-  double t_off = ctx.best_time([&] { official(); opt.step(); }, 0, std::max(1, size.reps - 1));
-  auto mr_off = mem_off.finish();
+  auto official_step_once = [&] { official.loss = official_step(s, dpo).item<double>(); };
+  official_step_once();
+  const double loss_diff = std::abs(ours.loss - official.loss);
+  std::printf("  first-step loss: ours %.8f, official %.8f (|diff| %.2e)\n", ours.loss, official.loss, loss_diff);
+  official.time = time_phase(ctx, [&] { official_step_once(); s.opt.step(); }, 0, std::max(1, size.reps - 1));
+  ours.flops = train_step_flops(size, packed_rows(size, s.pairs), answer_tokens(s.pairs));
+  official.flops = official_step_flops(size, s.pairs);
+  report_pair_step(size, ours, official, loss_diff, rep);
+  return {official.time.seconds, loss_diff};
+}
 
-  const double f_ours = train_step_flops(size, packed_rows(size, ex), answer_tokens(ex));
-  const double f_off = official_step_flops(size, ex);
-  const double gf_ours = f_ours / t_ours / 1e9, gf_off = f_off / t_off / 1e9;
-  rep.rows.push_back({"DPO step, ours", fmt("%.2f pairs/s", B / t_ours), fmt("%.3f s", t_ours), fmt("%.1f", gf_ours),
-                      fmt("%.0f%%", 100 * gf_ours / peak_ours), memory_cell(mr_ours),
-                      "packed, reference log-probs and image features precomputed"});
-  rep.rows.push_back({"DPO step, official", fmt("%.2f pairs/s", B / t_off), fmt("%.3f s", t_off), fmt("%.1f", gf_off),
-                      fmt("%.0f%%", 100 * gf_off / peak_off), memory_cell(mr_off),
-                      "separate sequences, tower x4/pair, reference forward, full logits (FLOPs as computed)"});
-  rep.rows.push_back({"DPO ours / official", fmt("%.2fx", t_off / t_ours), "", "", "", "",
-                      fmt("loss |diff| %.2e", max_diff)});
-  js["dpo"] = {{"pairs", B},
-               {"ours", {{"pairs_per_s", round_to(B / t_ours, 0.001)}, {"s_per_step", round_to(t_ours, 0.0001)},
-                         {"gflops", round_to(gf_ours, 0.1)}, {"mfu", round_to(gf_ours / peak_ours, 0.001)},
-                         {"gemm_gflops_now", round_to(peak_ours, 0.1)},
-                         {"loss", loss_ours}, {"memory", memory_json(mr_ours)}}},
-               {"official", {{"pairs_per_s", round_to(B / t_off, 0.001)}, {"s_per_step", round_to(t_off, 0.0001)},
-                             {"gflops", round_to(gf_off, 0.1)}, {"mfu", round_to(gf_off / peak_off, 0.001)},
-                             {"gemm_gflops_now", round_to(peak_off, 0.1)},
-                             {"loss", loss_official}, {"memory", memory_json(mr_off)}}},
-               {"lora_r", size.lora_r}};
-  js["train_mfu"] = round_to(gf_ours / peak_ours, 0.001);
-  js["dpo_speedup_vs_official"] = round_to(t_off / t_ours, 0.01);
+// Multi-negative examples: one chosen and K rejected answers per example (packed into one row),
+// and the same data as K ordinary pairs (chosen, rejected_j) per example.
+struct MultiNegativeData {
+  static constexpr int K = 3;
+  std::vector<train::PackedExample> multi, as_pairs;
+  torch::Tensor pair_features;  // the examples' features, each repeated K times
+  Logps multi_reference, pairs_reference;
+};
 
-  // Multi-negative: chosen + 3 rejected packed in one row (loss `multi`), against the same data
-  // as 3 ordinary pairs (chosen, rejected_j), each packed [prompt][chosen][rejected_j].
-  const int K = 3;
-  const auto exm = make_examples(size, K);
-  std::vector<train::PackedExample> ex3;
-  for (const auto& e : exm)
-    for (int j = 1; j <= K; ++j) ex3.push_back({e.prompt_ids, {e.answers[0], e.answers[j]}});
-  torch::Tensor feats3 = feats.repeat_interleave(K, 0);
-  torch::Tensor mref_c, mref_r, sref_c, sref_r;
-  reference(exm, feats, mref_c, mref_r);
-  reference(ex3, feats3, sref_c, sref_r);
+MultiNegativeData make_multi_negative(const Size& size, const DpoSetup& s) {
+  MultiNegativeData d;
+  d.multi = make_examples(size, MultiNegativeData::K);
+  for (const auto& e : d.multi)
+    for (int j = 1; j <= MultiNegativeData::K; ++j) d.as_pairs.push_back({e.prompt_ids, {e.answers[0], e.answers[j]}});
+  d.pair_features = s.features.repeat_interleave(MultiNegativeData::K, 0);
+  d.multi_reference = packed_reference(s.m, d.multi, s.features);
+  d.pairs_reference = packed_reference(s.m, d.as_pairs, d.pair_features);
+  return d;
+}
+
+// The packed multi-negative loss against the official algorithm's log-probs of the same answers
+// (no step taken); prints both and returns their |difference|.
+double check_multi_against_official(DpoSetup& s, const MultiNegativeData& d, double packed_loss,
+                                    const train::DpoOptions& multi) {
+  torch::NoGradGuard ng;
+  const Logps ref = official_reference(s.m, d.multi, s.pixels);
+  const Logps p = split(official_logps(s.m, d.multi, s.pixels));
+  const double official = train::dpo_loss(p.chosen, p.rejected, ref.chosen, ref.rejected, multi).loss.item<double>();
+  const double diff = std::abs(official - packed_loss);
+  std::printf("  multi-negative loss: packed %.8f, official %.8f (|diff| %.2e)\n", packed_loss, official, diff);
+  return diff;
+}
+
+void report_multi_negative(const Size& size, const Timing& packed, double packed_flops, double packed_loss,
+                           const Timing& pairs, double t_official, Report& rep) {
+  constexpr int K = MultiNegativeData::K;
+  const int64_t B = size.dpo_pairs;
+  // The official algorithm would run the K pairs as K ordinary steps: K x its pair time.
+  const double t_multi = packed.seconds, t_three = pairs.seconds, t_off3 = K * t_official;
+  rep.rows.push_back(timed_row("multi-neg (3) packed", fmt("%.2f ex/s", B / t_multi), packed, packed_flops,
+                               "[prompt][chosen][rej1][rej2][rej3], loss multi"));
+  rep.rows.push_back(timed_row("multi-neg as 3 pairs", fmt("%.2f ex/s", B / t_three), pairs, 0,
+                               "3 packed pairs per example (our pair step)"));
+  rep.rows.push_back(ratio_row("multi packed / 3 pairs", t_three / t_multi,
+                               fmt("vs 3 official pair steps: %.2fx", t_off3 / t_multi)));
+  rep.json["multi_negative"] = {{"negatives", K},
+                                {"packed", {{"examples_per_s", round_to(B / t_multi, 0.001)},
+                                            {"s_per_step", round_to(t_multi, 0.0001)},
+                                            {"mfu", round_to(packed.mfu(packed_flops), 0.001)},
+                                            {"loss", packed_loss},
+                                            {"memory", memory_json(packed.memory)}}},
+                                {"three_pairs", {{"examples_per_s", round_to(B / t_three, 0.001)},
+                                                 {"s_per_step", round_to(t_three, 0.0001)},
+                                                 {"memory", memory_json(pairs.memory)}}},
+                                {"speedup_vs_official_pairs", round_to(t_off3 / t_multi, 0.01)}};
+  rep.json["multi_negative_speedup"] = round_to(t_three / t_multi, 0.01);
+}
+
+// Multi-negative: chosen + 3 rejected packed in one row (loss `multi`), against the same data as
+// 3 ordinary pairs, each packed [prompt][chosen][rejected_j]. Returns the |loss difference|
+// between the packed multi-negative loss and the official algorithm's.
+double bench_multi_negative(const Context& ctx, const Size& size, DpoSetup& s, double t_official, Report& rep) {
+  const MultiNegativeData d = make_multi_negative(size, s);
   train::DpoOptions multi;
   multi.type = train::LossType::Multi;
-  double loss_multi = 0;
-  auto packed_multi = [&] {
-    opt.zero_grad();
-    torch::Tensor pc, pr;
-    split(train::packed_logps(m, exm, feats), pc, pr);
-    auto out = train::dpo_loss(pc, pr, mref_c, mref_r, multi);
-    out.loss.backward();
-    loss_multi = out.loss.item<double>();
-  };
-  auto three_pairs = [&] {
-    opt.zero_grad();
-    torch::Tensor pc, pr;
-    split(train::packed_logps(m, ex3, feats3), pc, pr);
-    auto out = train::dpo_loss(pc, pr, sref_c, sref_r, dpo);
-    out.loss.backward();
-  };
-  // The packed multi-negative loss against the official algorithm's log-probs of the same answers.
+  const train::DpoOptions pair{};
+  double loss = 0;
+  auto packed_multi = [&] { loss = packed_step(s, d.multi, s.features, d.multi_reference, multi).item<double>(); };
   packed_multi();
-  {
-    torch::NoGradGuard ng;
-    torch::Tensor rc, rr, pc, pr;
-    model::set_lora_enabled(m, false);
-    split(official_logps(m, exm, px), rc, rr);
-    model::set_lora_enabled(m, true);
-    split(official_logps(m, exm, px), pc, pr);
-    double official_multi = train::dpo_loss(pc, pr, rc, rr, multi).loss.item<double>();
-    double d = std::abs(official_multi - loss_multi);
-    std::printf("  multi-negative loss: packed %.8f, official %.8f (|diff| %.2e)\n", loss_multi, official_multi, d);
-    max_diff = std::max(max_diff, d);
-  }
-  peak = ctx.gemm_now();
-  MemoryProbe mem_multi(ctx);
-  double t_multi = ctx.best_time([&] { packed_multi(); opt.step(); }, 0, size.reps);
-  auto mr_multi = mem_multi.finish();
-  MemoryProbe mem_three(ctx);
-  double t_three = ctx.best_time([&] { three_pairs(); opt.step(); }, 1, std::max(1, size.reps - 1));
-  auto mr_three = mem_three.finish();
-  const double f_multi = train_step_flops(size, packed_rows(size, exm), answer_tokens(exm));
-  const double gf_multi = f_multi / t_multi / 1e9;
-  // The official algorithm would run the 3 pairs as 3 ordinary steps: 3x its pair time.
-  const double t_off3 = K * t_off;
-  rep.rows.push_back({"multi-neg (3) packed", fmt("%.2f ex/s", B / t_multi), fmt("%.3f s", t_multi),
-                      fmt("%.1f", gf_multi), fmt("%.0f%%", 100 * gf_multi / peak), memory_cell(mr_multi),
-                      "[prompt][chosen][rej1][rej2][rej3], loss multi"});
-  rep.rows.push_back({"multi-neg as 3 pairs", fmt("%.2f ex/s", B / t_three), fmt("%.3f s", t_three), "", "",
-                      memory_cell(mr_three), "3 packed pairs per example (our pair step)"});
-  rep.rows.push_back({"multi packed / 3 pairs", fmt("%.2fx", t_three / t_multi), "", "", "", "",
-                      fmt("vs 3 official pair steps: %.2fx", t_off3 / t_multi)});
-  js["multi_negative"] = {{"negatives", K},
-                          {"packed", {{"examples_per_s", round_to(B / t_multi, 0.001)},
-                                      {"s_per_step", round_to(t_multi, 0.0001)},
-                                      {"mfu", round_to(gf_multi / peak, 0.001)},
-                                      {"loss", loss_multi},
-                                      {"memory", memory_json(mr_multi)}}},
-                          {"three_pairs", {{"examples_per_s", round_to(B / t_three, 0.001)},
-                                           {"s_per_step", round_to(t_three, 0.0001)},
-                                           {"memory", memory_json(mr_three)}}},
-                          {"speedup_vs_official_pairs", round_to(t_off3 / t_multi, 0.01)}};
-  js["multi_negative_speedup"] = round_to(t_three / t_multi, 0.01);
-  js["loss_max_abs_diff"] = max_diff;
+  const double diff = check_multi_against_official(s, d, loss, multi);
+  const Timing packed = time_phase(ctx, [&] { packed_multi(); s.opt.step(); }, 0, size.reps);
+  const Timing pairs = time_with_memory(
+      ctx,
+      [&] {
+        packed_step(s, d.as_pairs, d.pair_features, d.pairs_reference, pair);
+        s.opt.step();
+      },
+      1, std::max(1, size.reps - 1));
+  const double flops = train_step_flops(size, packed_rows(size, d.multi), answer_tokens(d.multi));
+  report_multi_negative(size, packed, flops, loss, pairs, t_official, rep);
+  return diff;
+}
+
+}  // namespace
+
+double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
+  DpoSetup s(ctx, size, m);
+  std::printf("\nDPO step: %lld pairs, prompt %lld tokens (%lld image), answers %lld tokens in all; LoRA r %lld on every "
+              "decoder linear\n",
+              (long long)size.dpo_pairs, (long long)(s.pairs[0].prompt_ids.size() - 1 + size.cfg.image_tokens()),
+              (long long)size.cfg.image_tokens(), (long long)answer_tokens(s.pairs), (long long)size.lora_r);
+  const PairStepResult pair = bench_pair_step(ctx, size, s, rep);
+  const double max_diff = std::max(pair.loss_diff, bench_multi_negative(ctx, size, s, pair.official_seconds, rep));
+  rep.json["loss_max_abs_diff"] = max_diff;
   return max_diff;
 }
 

@@ -95,10 +95,29 @@ class MemoryProbe {
   std::thread sampler_;
 };
 
+// One timed phase: its best time, its peak memory, and the GEMM rate measured just before it.
+struct Timing {
+  double seconds = 0;
+  double gemm_gflops = 0;      // 0: not measured (the phase reports no MFU)
+  MemoryProbe::Result memory;  // `what` empty: not probed
+  double gflops(double flops) const { return flops / seconds / 1e9; }
+  double mfu(double flops) const { return gflops(flops) / gemm_gflops; }
+};
+// ctx.best_time(f, warmup, reps) under a MemoryProbe; no GEMM rate.
+Timing time_with_memory(const Context& ctx, const std::function<void()>& f, int warmup, int reps);
+// ctx.gemm_now(), then time_with_memory: the phases that report an MFU.
+Timing time_phase(const Context& ctx, const std::function<void()>& f, int warmup, int reps);
+
 // ---- the report ---------------------------------------------------------------------------------
 struct Row {
   std::string phase, rate, time, gflops, mfu, memory, note;
 };
+// A timed phase's row: best time, GFLOP/s (flops > 0), MFU (flops > 0 and the GEMM rate measured;
+// `mfu_format` formats the percentage), peak memory (probed phases; "" otherwise).
+Row timed_row(std::string phase, std::string rate, const Timing& t, double flops, std::string note,
+              const char* mfu_format = "%.0f%%");
+// A row comparing two phases: their ratio in the rate column.
+Row ratio_row(std::string phase, double ratio, std::string note);
 
 struct Report {
   std::vector<Row> rows;
