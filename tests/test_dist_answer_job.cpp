@@ -73,6 +73,20 @@ TEST(DistAnswerJob, ResumesAfterATornLine) {
   EXPECT_NE(log.str().find("test job: 3/3 items"), std::string::npos) << log.str();
 }
 
+TEST(DistAnswerJob, ATornLineThatParsesIsNotCountedAsDone) {
+  // A kill between a row's closing brace and its newline: the writer drops the line on reopening,
+  // so the reader must not count it, or the answer would be lost for good.
+  auto dir = test::temp_dir("answer_job_torn_parses");
+  io::write_file_atomic(dir + "/answers.jsonl", "{\"k\": 0}\n{\"k\": 1}");
+  std::ostringstream log;
+  dist::AnswerJob job(options(dir, 1), log);
+  EXPECT_TRUE(job.finished("0"));
+  EXPECT_FALSE(job.finished("1"));
+  answer_all(job, 2);
+  job.finish();
+  EXPECT_EQ(io::read_file(dir + "/answers.jsonl"), "{\"k\": 0}\n{\"k\":1}\n");
+}
+
 TEST(DistAnswerJob, PartsOfAnEarlierRunAreMergedInItemOrder) {
   auto dir = test::temp_dir("answer_job_parts");
   const auto o = options(dir, 2);

@@ -60,10 +60,12 @@ std::vector<Line> read_lines(const std::string& path) {
     at = torn ? text.size() : nl + 1;
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    // A write cut short by a kill, even one that happens to parse: the writer drops it on
+    // reopening (io::JsonlWriter), so it is not a finished row.
+    if (torn) break;
     try {
       out.push_back({nlohmann::json::parse(line), line, line_no});
     } catch (const std::exception& e) {
-      if (torn) break;  // a write cut short by a kill
       throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());
     }
   }

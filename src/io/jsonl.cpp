@@ -21,11 +21,13 @@ void for_each_jsonl(const std::string& path, const std::function<void(const nloh
     std::string line = text.substr(pos, end - pos);
     pos = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    // A last line without its newline is torn even when it parses: the writer drops it on
+    // reopening (JsonlWriter), so a reader must not count it as done.
+    if (torn && tolerate_torn_tail) return;
     nlohmann::json row;
     try {
       row = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
-      if (torn && tolerate_torn_tail) return;
       throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());
     }
     fn(row, line_no);

@@ -10,8 +10,9 @@
 namespace seva::io {
 
 // Calls `fn(row, line_number)` for each non-blank line. A malformed line throws
-// "FILE:LINE: malformed JSON: ...". With `tolerate_torn_tail`, a last line without a newline that
-// does not parse (a write cut short by a kill) is ignored instead: how resumable outputs are read.
+// "FILE:LINE: malformed JSON: ...". With `tolerate_torn_tail`, a last line without a newline (a
+// write cut short by a kill, even one that happens to parse) is ignored instead, as JsonlWriter
+// drops it: how resumable outputs are read.
 void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn,
                     bool tolerate_torn_tail = false);
 std::vector<nlohmann::json> read_jsonl(const std::string& path);
