@@ -5,6 +5,7 @@
 #include "demo/data_transforms.h"
 #include "demo/recipe.h"
 #include "demo/report.h"
+#include "eval/flags.h"
 #include "io/files.h"
 #include "seva_build_paths.h"
 #include "synth/flags.h"
@@ -33,23 +34,28 @@ generate::ModelOptions model_options(const DemoOptions& o, const std::string& mo
 
 std::vector<std::string> eval_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
                                       const std::string& model, const std::string& adapter, const std::string& out) {
-  std::vector<std::string> a = {"eval", "--model", model, "--pope", io::join_path(world, synth::kPopeFile),
-                                "--mmbench", io::join_path(world, synth::kMmbenchFile), "--vqa",
-                                io::join_path(world, synth::kVqaFile), "--images", io::join_path(world, synth::kImagesDir),
-                                "--out", out, "--batch-size", std::to_string(sz.eval_batch), "--max-new-tokens", "12"};
-  if (!adapter.empty()) a.insert(a.end(), {"--adapter", adapter});
-  if (o.threads > 0) a.insert(a.end(), {"--threads", std::to_string(o.threads)});
-  if (!o.device.empty() && o.device != "cpu") a.insert(a.end(), {"--device", o.device});
-  return a;
+  eval::EvalOptions e;
+  e.model = model_options(o, model, adapter);
+  e.sampling.max_new_tokens = 12;  // the world's answers are a few tokens
+  e.pope = io::join_path(world, synth::kPopeFile);
+  e.mmbench = io::join_path(world, synth::kMmbenchFile);
+  e.vqa = io::join_path(world, synth::kVqaFile);
+  e.images = io::join_path(world, synth::kImagesDir);
+  e.out = out;
+  e.batch_size = sz.eval_batch;
+  return command("eval", eval::eval_flags, e);
 }
 
 std::vector<std::string> eval_vqa_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
                                           const std::string& model, const std::string& vqa, const std::string& out) {
-  std::vector<std::string> a = {"eval", "--model", model, "--vqa", vqa, "--images", io::join_path(world, synth::kImagesDir),
-                                "--out", out, "--batch-size", std::to_string(sz.eval_batch), "--max-new-tokens", "12"};
-  if (o.threads > 0) a.insert(a.end(), {"--threads", std::to_string(o.threads)});
-  if (!o.device.empty() && o.device != "cpu") a.insert(a.end(), {"--device", o.device});
-  return a;
+  eval::EvalOptions e;
+  e.model = model_options(o, model);
+  e.sampling.max_new_tokens = 12;
+  e.vqa = vqa;
+  e.images = io::join_path(world, synth::kImagesDir);
+  e.out = out;
+  e.batch_size = sz.eval_batch;
+  return command("eval", eval::eval_flags, e);
 }
 
 namespace {

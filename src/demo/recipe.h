@@ -19,7 +19,7 @@ struct Sizes {
   int64_t train_images, pool_images, bench_images;
   int64_t sft1_steps, sft2_steps;  // from scratch only; 0 = one epoch
   int64_t warmup_steps;             // of the first two stages
-  int64_t eval_batch = 64;
+  int eval_batch = 64;              // seva eval --batch-size
 };
 Sizes sizes_for(const DemoOptions& o);
 

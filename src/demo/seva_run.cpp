@@ -59,16 +59,16 @@ std::vector<std::string> sample_command(const Sizes& sz, const std::string& worl
 
 std::vector<std::string> generate_command(const DemoOptions& o, const std::string& world, const std::string& base,
                                           const SevaSettings& s, uint64_t seed, const RunPaths& p) {
-  std::vector<std::string> g = {"generate", "--model", base, "--questions", p.questions, "--images",
-                                io::join_path(world, synth::kImagesDir), "--out", p.gen, "--batch-size", "64",
-                                "--max-new-tokens", "12", "--seed", std::to_string(seed)};
-  for (const auto& a : split(s.aug, '|')) {
-    g.push_back("--aug");
-    g.push_back(a);
-  }
-  if (o.threads > 0) g.insert(g.end(), {"--threads", std::to_string(o.threads)});
-  if (!o.device.empty() && o.device != "cpu") g.insert(g.end(), {"--device", o.device});
-  return g;
+  views::GenerateCommandOptions g;
+  g.model = model_options(o, base);
+  g.gen.sampling.max_new_tokens = 12;
+  g.gen.sampling.seed = seed;
+  g.gen.questions = p.questions;
+  g.gen.images_dir = io::join_path(world, synth::kImagesDir);
+  g.gen.out_dir = p.gen;
+  g.gen.augs = split(s.aug, '|');
+  g.gen.batch_size = 64;
+  return command("generate", views::generate_flags, g);
 }
 
 std::vector<std::string> pair_command(const SevaSettings& s, const RunPaths& p) {

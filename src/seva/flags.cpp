@@ -1,5 +1,7 @@
 #include "seva/flags.h"
 
+#include "generate/flags.h"
+
 namespace seva {
 
 using util::Flag;
@@ -13,6 +15,24 @@ void sample::sample_flags(util::Flags& f, SampleOptions& o) {
   f.add(Flag("--count", "image entries to sample (0 = all); up to per-image lines each").non_negative(), o.count);
   f.add(Flag("--seed", "random seed"), o.seed);
   f.add(Flag("--out", "output JSONL: {\"id\", \"image\", \"text\"} per line").require(), o.out);
+}
+
+void views::generate_flags(util::Flags& f, GenerateCommandOptions& o) {
+  generate::model_flags(f, o.model);
+  generate::sampling_flags(f, o.gen.sampling);
+  f.add(Flag("--questions", "JSONL of {\"id\", \"image\", \"text\"} (seva sample's output)").require().existing_file(),
+        o.gen.questions);
+  f.add(Flag("--images", "directory the image paths are relative to").existing_dir(), o.gen.images_dir);
+  f.add(Flag("--aug",
+             "augmentation spec, one view each (repeatable; default diffusion:500), e.g. diffusion:800, moco, "
+             "rrcrop:0.36-0.64, flip+diffusion:300; a wrong one lists the valid specs")
+            .hide_default(),
+        o.gen.augs);
+  f.add(Flag("--out", "output directory: answers.jsonl, skipped.jsonl").require(), o.gen.out_dir);
+  f.add(Flag("--batch-size", "questions per batch (each brings one row per view)").positive(), o.gen.batch_size);
+  f.add(Flag("--strict", "stop at a missing or unreadable image instead of skipping it"), o.gen.strict);
+  f.add(Flag("--sequential", "one row per forward pass, as the official pipeline generates (for speed comparisons)"),
+        o.gen.sequential);
 }
 
 void pairs::pair_flags(util::Flags& f, PairCommandOptions& o) {

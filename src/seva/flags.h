@@ -1,5 +1,7 @@
-// The flags of the SeVa data commands (util/flags.h): `seva sample` and `seva pair`.
+// The flags of the SeVa data commands (util/flags.h): `seva sample`, `seva generate` and `seva pair`.
 #pragma once
+#include "generate/vlm.h"
+#include "seva/generate_views.h"
 #include "seva/pairs.h"
 #include "seva/sample.h"
 #include "util/flags.h"
@@ -12,6 +14,17 @@ namespace seva::sample {
 void sample_flags(util::Flags& f, SampleOptions& o);
 
 }  // namespace seva::sample
+
+namespace seva::views {
+
+// `seva generate`: the model and what it answers.
+struct GenerateCommandOptions {
+  generate::ModelOptions model;
+  GenerateOptions gen;  // no augs: diffusion:500
+};
+void generate_flags(util::Flags& f, GenerateCommandOptions& o);
+
+}  // namespace seva::views
 
 namespace seva::pairs {
 
