@@ -9,6 +9,7 @@
 #include "synth/world.h"
 #include "train/flags.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace seva::demo {
