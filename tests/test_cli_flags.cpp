@@ -4,7 +4,7 @@
 
 #include "cli/cli_flags.h"
 #include "io/files.h"
-#include "seva/flags.h"
+#include "method/flags.h"
 #include "test_helpers.h"
 #include "train/flags.h"
 #include "util/flags.h"
@@ -122,14 +122,14 @@ TEST(Flags, TrainArgvRoundTripsThroughTheCli) {
 
 TEST(Flags, ArgvHoldsTheRequiredFlagsAndWhatDiffersFromTheDefaults) {
   const std::string dir = test::temp_dir("flags_defaults");
-  sample::SampleOptions s;
+  method::SampleOptions s;
   s.instructions = io::join_path(dir, "pool.json");
   s.out = io::join_path(dir, "q.jsonl");
-  EXPECT_EQ(util::write_argv(sample::sample_flags, s),
+  EXPECT_EQ(util::write_argv(method::sample_flags, s),
             (std::vector<std::string>{"--instructions", s.instructions, "--out", s.out}));
   s.count = 40;
   s.sources = {"a/", "b/"};  // no delimiter: the flag repeated
-  EXPECT_EQ(util::write_argv(sample::sample_flags, s),
+  EXPECT_EQ(util::write_argv(method::sample_flags, s),
             (std::vector<std::string>{"--instructions", s.instructions, "--source", "a/", "--source", "b/", "--count", "40",
                                       "--out", s.out}));
   // A default of the struct (TrainOptions' repeat 2) is left out; the LoopOptions default (1) is not one.

@@ -13,7 +13,7 @@
 #include "image/decode.h"
 #include "io/files.h"
 #include "io/jsonl.h"
-#include "seva/sample.h"
+#include "method/sample.h"
 #include "synth/questions.h"
 #include "synth/scene.h"
 #include "synth/world.h"
@@ -96,10 +96,10 @@ TEST(SynthWorld, EveryFileParsesWithTheProjectsReaders) {
   ASSERT_EQ(pool_raw.size(), 24u);
   for (const auto& e : pool_raw)
     for (const auto& t : e["conversations"]) EXPECT_EQ(t["from"], "human");
-  sample::SampleOptions so;
+  method::SampleOptions so;
   so.instructions = dir + "/pool.json";
-  sample::SampleStats st;
-  auto sampled = sample::sample_questions(so, &st);
+  method::SampleStats st;
+  auto sampled = method::sample_questions(so, &st);
   EXPECT_EQ(st.kept, 24);
   ASSERT_EQ(sampled.size(), 24u);
   std::map<std::string, nlohmann::json> labels;
@@ -241,10 +241,10 @@ TEST(SynthWorld, PoolQuestionsPerImageAndFamilies) {
   o.pool_questions_per_image = 2;
   o.pool_families = {"exist", "count", "text"};
   synth::write_world(o);
-  sample::SampleOptions so;
+  method::SampleOptions so;
   so.instructions = dir + "/pool.json";
   so.per_image = 2;
-  auto sampled = sample::sample_questions(so, nullptr);
+  auto sampled = method::sample_questions(so, nullptr);
   ASSERT_EQ(sampled.size(), 48u);
   std::map<std::string, nlohmann::json> labels;
   for (const auto& row : io::read_jsonl(dir + "/pool_labels.jsonl")) labels[row["id"]] = row;

@@ -3,22 +3,22 @@
 #include "cli/commands.h"
 
 #include "dist/dist.h"
-#include "seva/augment.h"
-#include "seva/flags.h"
-#include "seva/generate_views.h"
+#include "aug/augment.h"
+#include "method/flags.h"
+#include "method/generate_views.h"
 
 #include <iostream>
 
 namespace seva::cli {
 namespace {
 
-int run_generate_cmd(views::GenerateCommandOptions o) {
+int run_generate_cmd(method::GenerateCommandOptions o) {
   if (o.gen.augs.empty()) o.gen.augs = {"diffusion:500"};
   for (const auto& a : o.gen.augs) aug::parse_spec(a);  // refuse a bad spec before loading the model
   o.model.device = dist::local_device(o.model.device);  // torchrun / seva launch: one GPU per process
   dist::init(o.model.device);
   auto vlm = generate::Vlm::load(o.model);
-  auto s = views::run_generate(vlm, o.gen, std::cerr);
+  auto s = method::run_generate(vlm, o.gen, std::cerr);
   if (!dist::is_main()) return 0;  // rank 0 reports the totals
   std::cerr << "seva generate: " << s.items << " questions × " << (o.gen.augs.size() + 1) << " views; "
             << s.answered_items << " answered now, " << s.already_done << " done before, " << s.skipped
@@ -35,9 +35,9 @@ int run_generate_cmd(views::GenerateCommandOptions o) {
 }  // namespace
 
 Action register_generate(CLI::App& app) {
-  auto o = std::make_shared<views::GenerateCommandOptions>();
+  auto o = std::make_shared<method::GenerateCommandOptions>();
   auto* cmd = app.add_subcommand("generate", "Answer each question on the original image and on augmented views");
-  add_flags(*cmd, views::generate_flags, *o);
+  add_flags(*cmd, method::generate_flags, *o);
   return [o] { return run_generate_cmd(*o); };
 }
 

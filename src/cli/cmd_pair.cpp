@@ -2,7 +2,7 @@
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
 
-#include "seva/flags.h"
+#include "method/flags.h"
 
 #include <cstdio>
 #include <iostream>
@@ -10,9 +10,9 @@
 namespace seva::cli {
 namespace {
 
-int run_pair(const pairs::PairCommandOptions& o) {
-  auto rows = pairs::read_answers(o.answers);
-  auto res = pairs::make_pairs(rows, o.pair);
+int run_pair(const method::PairCommandOptions& o) {
+  auto rows = method::read_answers(o.answers);
+  auto res = method::make_pairs(rows, o.pair);
   train::write_pairs(res.pairs, o.out, o.format);
   std::cerr << "seva pair: " << rows.size() << " answers, " << res.items << " questions with an original answer";
   if (res.no_original) std::cerr << " (" << res.no_original << " ids without one skipped)";
@@ -42,9 +42,9 @@ int run_pair(const pairs::PairCommandOptions& o) {
 }  // namespace
 
 Action register_pair(CLI::App& app) {
-  auto o = std::make_shared<pairs::PairCommandOptions>();
+  auto o = std::make_shared<method::PairCommandOptions>();
   auto* cmd = app.add_subcommand("pair", "Build preference pairs: original answer chosen, differing augmented answers rejected");
-  add_flags(*cmd, pairs::pair_flags, *o);
+  add_flags(*cmd, method::pair_flags, *o);
   return [o] { return run_pair(*o); };
 }
 

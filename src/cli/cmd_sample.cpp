@@ -2,18 +2,18 @@
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
 
-#include "seva/flags.h"
+#include "method/flags.h"
 
 #include <iostream>
 
 namespace seva::cli {
 
 Action register_sample(CLI::App& app) {
-  auto o = std::make_shared<sample::SampleOptions>();
+  auto o = std::make_shared<method::SampleOptions>();
   auto* cmd = app.add_subcommand("sample", "Sample image-question pairs from an instruction file (LLaVA-665k JSON)");
-  add_flags(*cmd, sample::sample_flags, *o);
+  add_flags(*cmd, method::sample_flags, *o);
   return [o] {
-    auto st = sample::run_sample(*o);
+    auto st = method::run_sample(*o);
     std::cerr << "seva sample: read " << st.read << " entries; skipped " << st.no_image << " without an image, "
               << st.other_source << " from other sources, " << st.no_question << " without a question; kept " << st.kept
               << "; sampled " << st.sampled << "; wrote " << st.written << " image-question pairs to " << o->out << "\n";

@@ -5,7 +5,7 @@
 #include "demo/recipe.h"
 
 #include "io/files.h"
-#include "seva/flags.h"
+#include "method/flags.h"
 #include "synth/world.h"
 #include "train/flags.h"
 
@@ -48,19 +48,19 @@ struct RunPaths {
 
 std::vector<std::string> sample_command(const Sizes& sz, const std::string& world, const SevaSettings& s,
                                         uint64_t seed, const RunPaths& p) {
-  sample::SampleOptions q;
+  method::SampleOptions q;
   q.instructions = io::join_path(world, synth::kPoolFile);
   // Above 1x the pool has no more images: two questions per image instead of one.
   q.per_image = s.pool_fraction > 1.0 ? 2 : 1;
   q.count = s.pool_fraction > 1.0 ? sz.pool_images : std::max<int64_t>(1, std::llround(s.pool_fraction * sz.pool_images));
   q.seed = seed;
   q.out = p.questions;
-  return command("sample", sample::sample_flags, q);
+  return command("sample", method::sample_flags, q);
 }
 
 std::vector<std::string> generate_command(const DemoOptions& o, const std::string& world, const std::string& base,
                                           const SevaSettings& s, uint64_t seed, const RunPaths& p) {
-  views::GenerateCommandOptions g;
+  method::GenerateCommandOptions g;
   g.model = model_options(o, base);
   g.gen.sampling.max_new_tokens = 12;
   g.gen.sampling.seed = seed;
@@ -69,17 +69,17 @@ std::vector<std::string> generate_command(const DemoOptions& o, const std::strin
   g.gen.out_dir = p.gen;
   g.gen.augs = split(s.aug, '|');
   g.gen.batch_size = 64;
-  return command("generate", views::generate_flags, g);
+  return command("generate", method::generate_flags, g);
 }
 
 std::vector<std::string> pair_command(const SevaSettings& s, const RunPaths& p) {
-  pairs::PairCommandOptions c;
+  method::PairCommandOptions c;
   c.answers = io::join_path(p.gen, "answers.jsonl");
   c.out = p.pairs;
   c.pair.min_chosen_prob = s.min_chosen_prob;
   c.pair.max_chosen_prob = s.max_chosen_prob;
   c.pair.balance = s.balance;
-  return command("pair", pairs::pair_flags, c);
+  return command("pair", method::pair_flags, c);
 }
 
 // The adapters both trainings put on the base.

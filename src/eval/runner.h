@@ -19,7 +19,11 @@ struct EvalOptions {
   // The model, with whatever ModelOptions carries (--adapter included), comes from Vlm::load;
   // eval adds nothing of its own to loading.
   generate::ModelOptions model;
-  generate::SamplingOptions sampling{/*max_new_tokens=*/128};  // 128 new tokens: LLaVA's evaluation scripts
+  generate::SamplingOptions sampling = [] {  // 128 new tokens: LLaVA's evaluation scripts
+    generate::SamplingOptions s;
+    s.max_new_tokens = 128;
+    return s;
+  }();
   std::string pope, mmbench, vqa;  // benchmark files (at least one; "" = not run)
   std::string images;              // where POPE and VQA `image` paths are resolved ("" = none given)
   std::string out;                 // run directory: BENCH/answers.jsonl, metrics.json, report.md ("" = print only)

@@ -1,6 +1,6 @@
 // Pixel-space image operations for augmentations, with torchvision's (PIL backend) semantics:
 // flips, crops, resampling, affine and perspective warps, and the colour operations of
-// ColorJitter, AutoAugment and RandAugment. All deterministic; randomness lives in src/seva.
+// ColorJitter, AutoAugment and RandAugment. All deterministic; randomness lives in src/aug.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include "eval/base64.h"
 #include "image/encode.h"
 #include "io/files.h"
-#include "seva/sample.h"
+#include "method/sample.h"
 #include "synth/choice_drill.h"
 #include "synth/questions.h"
 #include "synth/render.h"
@@ -255,7 +255,7 @@ std::vector<std::string> write_pool_split(const WorldOptions& o, const std::stri
     pool[i] = e.dump();
     for (int j = 0; j < k; ++j) {
       // The id and text exactly as `seva sample` makes them from the entry.
-      const std::string text = sample::remove_image_marker(e["conversations"][j]["value"].get<std::string>());
+      const std::string text = method::remove_image_marker(e["conversations"][j]["value"].get<std::string>());
       json row = {{"id", id + "_" + std::to_string(j)}, {"image", rel}, {"text", text}, {"answer", qas[j].answer},
                   {"family", family_name(qas[j].family)}, {"category", qas[j].category},
                   {"hard", qas[j].hard}};

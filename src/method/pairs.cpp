@@ -1,4 +1,4 @@
-#include "seva/pairs.h"
+#include "method/pairs.h"
 
 #include "io/files.h"
 #include "io/jsonl.h"
@@ -11,7 +11,7 @@
 #include <map>
 #include <stdexcept>
 
-namespace seva::pairs {
+namespace seva::method {
 
 using nlohmann::json;
 
@@ -156,4 +156,4 @@ PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opt
   return res;
 }
 
-}  // namespace seva::pairs
+}  // namespace seva::method

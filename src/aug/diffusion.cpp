@@ -1,4 +1,4 @@
-#include "seva/diffusion.h"
+#include "aug/diffusion.h"
 
 #include <torch/torch.h>
 

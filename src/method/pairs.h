@@ -8,7 +8,7 @@
 
 #include "train/pairs.h"
 
-namespace seva::pairs {
+namespace seva::method {
 
 // Removes every "</s>" and newline.
 std::string clean_answer(const std::string& answer);
@@ -62,4 +62,4 @@ struct PairResult {
 
 PairResult make_pairs(const std::vector<AnswerRow>& rows, const PairOptions& opts);
 
-}  // namespace seva::pairs
+}  // namespace seva::method

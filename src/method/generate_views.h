@@ -9,13 +9,13 @@
 
 #include "generate/vlm.h"
 
-namespace seva::views {
+namespace seva::method {
 
 struct GenerateOptions {
   std::string questions;          // JSONL: {"id", "image", "text" (or "question")} per line
   std::string images_dir;         // image paths are relative to this ("" = as written)
   std::string out_dir;            // answers.jsonl, skipped.jsonl
-  std::vector<std::string> augs;  // augmentation specs, one view each (see seva/augment.h)
+  std::vector<std::string> augs;  // augmentation specs, one view each (see aug/augment.h)
   int64_t batch_size = 8;         // questions per batch; each brings 1 + augs.size() rows
   bool strict = false;            // a missing or corrupt image stops the run
   bool sequential = false;        // one row per forward pass (the official pipeline; for timing)
@@ -46,4 +46,4 @@ struct ViewAnswer {
 // Progress lines go to `log`.
 GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, std::ostream& log);
 
-}  // namespace seva::views
+}  // namespace seva::method

@@ -1,21 +1,21 @@
 // The flags of the SeVa data commands (util/flags.h): `seva sample`, `seva generate` and `seva pair`.
 #pragma once
 #include "generate/vlm.h"
-#include "seva/generate_views.h"
-#include "seva/pairs.h"
-#include "seva/sample.h"
+#include "method/generate_views.h"
+#include "method/pairs.h"
+#include "method/sample.h"
 #include "util/flags.h"
 
 #include <string>
 
-namespace seva::sample {
+namespace seva::method {
 
 // `seva sample`.
 void sample_flags(util::Flags& f, SampleOptions& o);
 
-}  // namespace seva::sample
+}  // namespace seva::method
 
-namespace seva::views {
+namespace seva::method {
 
 // `seva generate`: the model and what it answers.
 struct GenerateCommandOptions {
@@ -24,9 +24,9 @@ struct GenerateCommandOptions {
 };
 void generate_flags(util::Flags& f, GenerateCommandOptions& o);
 
-}  // namespace seva::views
+}  // namespace seva::method
 
-namespace seva::pairs {
+namespace seva::method {
 
 // `seva pair`: the answers file read, the pairs file written and how pairs are made.
 struct PairCommandOptions {
@@ -37,4 +37,4 @@ struct PairCommandOptions {
 };
 void pair_flags(util::Flags& f, PairCommandOptions& o);
 
-}  // namespace seva::pairs
+}  // namespace seva::method

@@ -1,9 +1,9 @@
 // The augmentation registry and spec parsing (see augment.h).
-#include "seva/augment.h"
+#include "aug/augment.h"
 
 #include "image/augment_ops.h"
-#include "seva/augment_policies.h"
-#include "seva/diffusion.h"
+#include "aug/augment_policies.h"
+#include "aug/diffusion.h"
 #include "util/strings.h"
 
 #include <cmath>

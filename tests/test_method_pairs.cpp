@@ -8,11 +8,11 @@
 
 #include "io/files.h"
 #include "io/jsonl.h"
-#include "seva/pairs.h"
+#include "method/pairs.h"
 #include "test_helpers.h"
 
 using namespace seva;
-using pairs::AnswerRow;
+using method::AnswerRow;
 
 namespace {
 
@@ -34,13 +34,13 @@ std::vector<AnswerRow> rows() {
 }  // namespace
 
 TEST(SevaPairs, CleanAnswerRemovesEosAndNewlines) {
-  EXPECT_EQ(pairs::clean_answer("a\nb</s>\n"), "ab");
-  EXPECT_EQ(pairs::clean_answer("</s></s>x"), "x");
+  EXPECT_EQ(method::clean_answer("a\nb</s>\n"), "ab");
+  EXPECT_EQ(method::clean_answer("</s></s>x"), "x");
 }
 
 TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
   auto r = rows();
-  auto res = pairs::make_pairs(r, {});
+  auto res = method::make_pairs(r, {});
   EXPECT_EQ(res.items, 3);
   EXPECT_EQ(res.no_original, 1);
   ASSERT_EQ(res.pairs.size(), 2u);
@@ -60,9 +60,9 @@ TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
   EXPECT_EQ(res.per_view[1].differ, 2);
 
   // One view only: the single-negative SeVa pairs.
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.views = {"diffusion:500"};
-  res = pairs::make_pairs(r, o);
+  res = method::make_pairs(r, o);
   ASSERT_EQ(res.pairs.size(), 1u);
   EXPECT_EQ(res.pairs[0].id, "c");
   auto off = train::official_json(res.pairs[0]);
@@ -71,22 +71,22 @@ TEST(SevaPairs, FilterKeepsDifferingAnswersAsMultipleNegatives) {
 
 TEST(SevaPairs, MinChosenProbDropsUnsureChosenAnswers) {
   // Pair a's chosen answer has probability e^-1.5 = 0.22, pair c's e^-0.5 = 0.61.
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.min_chosen_prob = 0.3;
-  auto res = pairs::make_pairs(rows(), o);
+  auto res = method::make_pairs(rows(), o);
   ASSERT_EQ(res.pairs.size(), 1u);
   EXPECT_EQ(res.pairs[0].id, "c");
   EXPECT_EQ(res.low_confidence, 1);
   EXPECT_EQ(res.filtered, 1);
   o.min_chosen_prob = 0.7;
-  EXPECT_EQ(pairs::make_pairs(rows(), o).pairs.size(), 0u);
+  EXPECT_EQ(method::make_pairs(rows(), o).pairs.size(), 0u);
 }
 
 TEST(SevaPairs, MaxChosenProbDropsAlreadyCertainChosenAnswers) {
   // The same pairs: a's chosen answer has probability 0.22, c's 0.61.
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.max_chosen_prob = 0.5;
-  auto res = pairs::make_pairs(rows(), o);
+  auto res = method::make_pairs(rows(), o);
   ASSERT_EQ(res.pairs.size(), 1u);
   EXPECT_EQ(res.pairs[0].id, "a");
   EXPECT_EQ(res.high_confidence, 1);
@@ -94,7 +94,7 @@ TEST(SevaPairs, MaxChosenProbDropsAlreadyCertainChosenAnswers) {
   // With a floor too, only the band [0.3, 0.7] is kept: c.
   o.min_chosen_prob = 0.3;
   o.max_chosen_prob = 0.7;
-  res = pairs::make_pairs(rows(), o);
+  res = method::make_pairs(rows(), o);
   ASSERT_EQ(res.pairs.size(), 1u);
   EXPECT_EQ(res.pairs[0].id, "c");
   EXPECT_EQ(res.low_confidence, 1);
@@ -108,16 +108,16 @@ TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
     r.push_back({id, "x.jpg", "Q", "original", "yes", 0});
     r.push_back({id, "x.jpg", "Q", "diffusion:800", "no", 0});
   }
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.max_pairs = 10;
   o.seed = 4;
-  auto a = pairs::make_pairs(r, o), b = pairs::make_pairs(r, o);
+  auto a = method::make_pairs(r, o), b = method::make_pairs(r, o);
   EXPECT_EQ(a.filtered, 50);
   ASSERT_EQ(a.pairs.size(), 10u);
   for (size_t i = 0; i < 10; ++i) EXPECT_EQ(a.pairs[i].id, b.pairs[i].id);
   for (size_t i = 1; i < 10; ++i) EXPECT_LT(a.pairs[i - 1].id, a.pairs[i].id) << "file order is kept";
   o.seed = 5;
-  auto c = pairs::make_pairs(r, o);
+  auto c = method::make_pairs(r, o);
   bool differs = false;
   for (size_t i = 0; i < 10; ++i) differs = differs || a.pairs[i].id != c.pairs[i].id;
   EXPECT_TRUE(differs);
@@ -125,7 +125,7 @@ TEST(SevaPairs, MaxPairsDownsamplesDeterministicallyInOrder) {
 
 TEST(SevaPairs, WritesBothFormats) {
   auto dir = test::temp_dir("pairs");
-  auto res = pairs::make_pairs(rows(), {});
+  auto res = method::make_pairs(rows(), {});
   train::write_pairs(res.pairs, dir + "/pairs.jsonl", "seva");
   auto lines = io::read_jsonl(dir + "/pairs.jsonl");
   ASSERT_EQ(lines.size(), 2u);
@@ -144,7 +144,7 @@ TEST(SevaPairs, ReadsAnswersIgnoringATornTail) {
   auto dir = test::temp_dir("pairs");
   io::write_file_atomic(dir + "/answers.jsonl",
                         "{\"id\":\"a\",\"view\":\"original\",\"answer\":\"x\",\"logprob\":-1}\n{\"id\":\"a\",\"vi");
-  auto r = pairs::read_answers(dir + "/answers.jsonl");
+  auto r = method::read_answers(dir + "/answers.jsonl");
   ASSERT_EQ(r.size(), 1u);
   EXPECT_DOUBLE_EQ(r[0].logprob, -1);
 }
@@ -162,11 +162,11 @@ TEST(SevaPairs, BalanceCapsAnAnswerRejectedMoreOftenThanChosen) {
   add("t0", "105", "474");
   add("t1", "941", "444");
   add("t2", "377", "474");
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.balance = 1;
   o.balance_min = 2;
   o.seed = 3;
-  auto res = pairs::make_pairs(r, o);
+  auto res = method::make_pairs(r, o);
   // "no" is rejected 30 times and chosen 6: 24 of its pairs go; "yes" (rejected 6, chosen 30 then
   // 6) and "474" (rejected twice, at the floor) stay.
   EXPECT_EQ(res.unbalanced_negatives, 24);
@@ -184,7 +184,7 @@ TEST(SevaPairs, BalanceCapsAnAnswerRejectedMoreOftenThanChosen) {
   // File order is kept, and another seed keeps another 6 of the 30.
   EXPECT_EQ(res.pairs.back().id, "t2");
   o.seed = 4;
-  auto other = pairs::make_pairs(r, o);
+  auto other = method::make_pairs(r, o);
   ASSERT_EQ(other.pairs.size(), 15u);
   bool differs = false;
   for (size_t i = 0; i < 6; ++i) differs = differs || other.pairs[i].id != res.pairs[i].id;
@@ -201,10 +201,10 @@ TEST(SevaPairs, BalanceDropsNegativesNotWholeMultiNegativePairs) {
   };
   for (int i = 0; i < 10; ++i) add("y" + std::to_string(i), "yes", "no", "blue" + std::to_string(i));
   for (int i = 0; i < 3; ++i) add("z" + std::to_string(i), "no", "yes", "yes");
-  pairs::PairOptions o;
+  method::PairOptions o;
   o.balance = 1;
   o.balance_min = 1;
-  auto res = pairs::make_pairs(r, o);
+  auto res = method::make_pairs(r, o);
   EXPECT_EQ(res.unbalanced_negatives, 7);
   EXPECT_EQ(res.unbalanced, 0);
   ASSERT_EQ(res.pairs.size(), 13u);
@@ -220,5 +220,5 @@ TEST(SevaPairs, BalanceDropsNegativesNotWholeMultiNegativePairs) {
   }
   EXPECT_EQ(with_no, 3);
   o.balance = 0;
-  EXPECT_EQ(pairs::make_pairs(r, o).unbalanced_negatives, 0);
+  EXPECT_EQ(method::make_pairs(r, o).unbalanced_negatives, 0);
 }

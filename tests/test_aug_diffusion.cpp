@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "seva/diffusion.h"
+#include "aug/diffusion.h"
 
 using namespace seva;
 

@@ -5,8 +5,8 @@
 
 #include "image/augment_ops.h"
 #include "image/decode.h"
-#include "seva/augment.h"
-#include "seva/augment_policies.h"
+#include "aug/augment.h"
+#include "aug/augment_policies.h"
 #include "test_helpers.h"
 
 using namespace seva;

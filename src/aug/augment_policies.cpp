@@ -1,5 +1,5 @@
 // Random augmentations with torchvision's sampling (see augment_policies.h).
-#include "seva/augment_policies.h"
+#include "aug/augment_policies.h"
 
 #include "image/augment_ops.h"
 

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace seva::sample {
+namespace seva::method {
 
 struct SampleOptions {
   std::string instructions;          // LLaVA-665k JSON: [{"id", "image", "conversations": [...]}, ...]
@@ -42,4 +42,4 @@ std::vector<Question> sample_questions(const SampleOptions& opts, SampleStats* s
 // sample_questions, then writes opts.out atomically; returns the stats.
 SampleStats run_sample(const SampleOptions& opts);
 
-}  // namespace seva::sample
+}  // namespace seva::method

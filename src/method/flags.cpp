@@ -1,12 +1,12 @@
-#include "seva/flags.h"
+#include "method/flags.h"
 
 #include "generate/flags.h"
 
-namespace seva {
+namespace seva::method {
 
 using util::Flag;
 
-void sample::sample_flags(util::Flags& f, SampleOptions& o) {
+void sample_flags(util::Flags& f, SampleOptions& o) {
   f.add(Flag("--instructions", "instruction file: a JSON array of {id, image, conversations}").require().existing_file(),
         o.instructions);
   f.add(Flag("--source", "keep entries whose image path starts with this (repeatable; default: all)").hide_default(),
@@ -17,7 +17,7 @@ void sample::sample_flags(util::Flags& f, SampleOptions& o) {
   f.add(Flag("--out", "output JSONL: {\"id\", \"image\", \"text\"} per line").require(), o.out);
 }
 
-void views::generate_flags(util::Flags& f, GenerateCommandOptions& o) {
+void generate_flags(util::Flags& f, GenerateCommandOptions& o) {
   generate::model_flags(f, o.model);
   generate::sampling_flags(f, o.gen.sampling);
   f.add(Flag("--questions", "JSONL of {\"id\", \"image\", \"text\"} (seva sample's output)").require().existing_file(),
@@ -35,7 +35,7 @@ void views::generate_flags(util::Flags& f, GenerateCommandOptions& o) {
         o.gen.sequential);
 }
 
-void pairs::pair_flags(util::Flags& f, PairCommandOptions& o) {
+void pair_flags(util::Flags& f, PairCommandOptions& o) {
   f.add(Flag("--answers", "answers.jsonl written by seva generate").require().existing_file(), o.answers);
   f.add(Flag("--out", "output file").require(), o.out);
   f.add(Flag("--format",
@@ -65,4 +65,4 @@ void pairs::pair_flags(util::Flags& f, PairCommandOptions& o) {
         o.pair.balance_min);
 }
 
-}  // namespace seva
+}  // namespace seva::method

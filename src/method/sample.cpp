@@ -1,4 +1,4 @@
-#include "seva/sample.h"
+#include "method/sample.h"
 
 #include "io/files.h"
 #include "util/rng.h"
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace seva::sample {
+namespace seva::method {
 namespace {
 
 using nlohmann::json;
@@ -126,4 +126,4 @@ SampleStats run_sample(const SampleOptions& opts) {
   return st;
 }
 
-}  // namespace seva::sample
+}  // namespace seva::method

@@ -6,7 +6,7 @@
 
 #include "io/files.h"
 #include "io/jsonl.h"
-#include "seva/sample.h"
+#include "method/sample.h"
 #include "test_helpers.h"
 
 using namespace seva;
@@ -34,21 +34,21 @@ std::string write_instructions(const std::string& dir) {
 }  // namespace
 
 TEST(SevaSample, RemovesTheImageMarkerBeforeOrAfter) {
-  EXPECT_EQ(sample::remove_image_marker("<image>\nWhat is it?"), "What is it?");
-  EXPECT_EQ(sample::remove_image_marker("What is it?\n<image>"), "What is it?");
-  EXPECT_EQ(sample::remove_image_marker("  What <image> is it? "), "What  is it?");
+  EXPECT_EQ(method::remove_image_marker("<image>\nWhat is it?"), "What is it?");
+  EXPECT_EQ(method::remove_image_marker("What is it?\n<image>"), "What is it?");
+  EXPECT_EQ(method::remove_image_marker("  What <image> is it? "), "What  is it?");
 }
 
 TEST(SevaSample, FiltersSourcesAndTakesUpToTwoQuestionsPerImage) {
   auto dir = test::temp_dir("sample");
-  sample::SampleOptions o;
+  method::SampleOptions o;
   o.instructions = write_instructions(dir);
   o.sources = {"textvqa", "ocr_vqa"};
   o.per_image = 2;
   o.count = 0;
   o.seed = 3;
   o.out = dir + "/q.jsonl";
-  auto st = sample::run_sample(o);
+  auto st = method::run_sample(o);
   EXPECT_EQ(st.read, 5);
   EXPECT_EQ(st.no_image, 1);
   EXPECT_EQ(st.other_source, 1);
@@ -77,17 +77,17 @@ TEST(SevaSample, FiltersSourcesAndTakesUpToTwoQuestionsPerImage) {
 
   // The same seed gives the same file; N limits the image entries.
   std::string first = io::read_file(o.out);
-  sample::run_sample(o);
+  method::run_sample(o);
   EXPECT_EQ(io::read_file(o.out), first);
   o.count = 2;
   o.per_image = 1;
-  st = sample::run_sample(o);
+  st = method::run_sample(o);
   EXPECT_EQ(st.sampled, 2);
   EXPECT_EQ(st.written, 2);
   // No source filter: the coco entry (an integer id) is kept too.
   o.sources.clear();
   o.count = 0;
-  st = sample::run_sample(o);
+  st = method::run_sample(o);
   EXPECT_EQ(st.kept, 4);
   bool saw_int_id = false;
   for (const auto& r : io::read_jsonl(o.out)) saw_int_id = saw_int_id || r["id"] == "17_0";
@@ -96,16 +96,16 @@ TEST(SevaSample, FiltersSourcesAndTakesUpToTwoQuestionsPerImage) {
 
 TEST(SevaSample, MalformedFileIsNamed) {
   auto dir = test::temp_dir("sample");
-  sample::SampleOptions o;
+  method::SampleOptions o;
   o.instructions = dir + "/bad.json";
   o.out = dir + "/q.jsonl";
   io::write_file_atomic(o.instructions, R"([{"id": "a", "image": "x.jpg", "conversations": [}])");
   try {
-    sample::run_sample(o);
+    method::run_sample(o);
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
   }
   io::write_file_atomic(o.instructions, R"({"id": "a"})");
-  EXPECT_THROW(sample::run_sample(o), std::runtime_error);
+  EXPECT_THROW(method::run_sample(o), std::runtime_error);
 }

@@ -1,10 +1,10 @@
-#include "seva/generate_views.h"
+#include "method/generate_views.h"
 
 #include "dist/answer_job.h"
 #include "image/decode.h"
 #include "io/files.h"
 #include "io/jsonl.h"
-#include "seva/augment.h"
+#include "aug/augment.h"
 #include "util/rng.h"
 
 #include <nlohmann/json.hpp>
@@ -18,7 +18,7 @@
 #include <set>
 #include <stdexcept>
 
-namespace seva::views {
+namespace seva::method {
 namespace {
 
 using nlohmann::json;
@@ -235,4 +235,4 @@ GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, st
   return ViewAnswerer(vlm, opts, log).run(log);
 }
 
-}  // namespace seva::views
+}  // namespace seva::method
