@@ -443,6 +443,26 @@ TEST_F(ModelCheckpointBadConfig, KvHeadsMustDivideHeads) {
   expect_load_error({"num_key_value_heads"});
 }
 
+TEST_F(ModelCheckpointBadConfig, ZeroPatchSizeIsRefusedNotADivisionByZero) {
+  json["vision_config"]["patch_size"] = 0;
+  expect_load_error({"vision_config.patch_size 0", "outside [1, 1024]"});
+}
+
+TEST_F(ModelCheckpointBadConfig, ZeroVisionHeadsAreRefused) {
+  json["vision_config"]["num_attention_heads"] = 0;
+  expect_load_error({"vision_config.num_attention_heads 0"});
+}
+
+TEST_F(ModelCheckpointBadConfig, AbsurdWidthNeverReachesLibtorch) {
+  json["text_config"]["hidden_size"] = 1000000000000000000LL;
+  expect_load_error({"text_config.hidden_size 1000000000000000000", "outside"});
+}
+
+TEST_F(ModelCheckpointBadConfig, NegativeVocabularyIsRefused) {
+  json["text_config"]["vocab_size"] = -5;
+  expect_load_error({"text_config.vocab_size -5"});
+}
+
 TEST_F(ModelCheckpointBadConfig, MissingConfigJson) {
   ::unlink(io::join_path(dir, "config.json").c_str());
   expect_error([&] { model::load_llava(dir); }, {io::join_path(dir, "config.json"), "no config.json"});

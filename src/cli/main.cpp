@@ -2,6 +2,8 @@
 #include "cli/commands.h"
 #include "io/omp_env.h"
 
+#include <c10/util/Exception.h>
+
 #include <iostream>
 #include <malloc.h>
 #include <map>
@@ -43,6 +45,10 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto* sub : app.get_subcommands()) return actions.at(sub->get_name())();
+  } catch (const c10::Error& e) {
+    // libtorch's own message, without the C++ backtrace its what() carries.
+    std::cerr << "seva: error: " << e.what_without_backtrace() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "seva: error: " << e.what() << "\n";
     return 1;

@@ -21,6 +21,14 @@ void get_if(const nlohmann::json& j, const char* key, T& out, const std::string&
   }
 }
 
+// A size field must lie in [lo, hi]: zero or negative sizes would divide by zero or index out of
+// range, and absurd ones (a width of 10^18) would reach libtorch's allocator.
+void check_size(int64_t value, int64_t lo, int64_t hi, const std::string& field, const std::string& where) {
+  if (value < lo || value > hi)
+    throw std::runtime_error(where + ": " + field + " " + std::to_string(value) + " is outside [" + std::to_string(lo) +
+                             ", " + std::to_string(hi) + "]");
+}
+
 void check_activation(const std::string& act, const std::string& field, const std::string& where) {
   if (!is_supported_activation(act)) {
     std::string valid;
@@ -57,8 +65,15 @@ LlamaConfig parse_text(const nlohmann::json& j, const std::string& where) {
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
     throw std::runtime_error(where + ": text_config.rope_scaling " + j["rope_scaling"].dump() +
                              " is not supported (LLaVA-1.5 uses none)");
-  if (c.num_attention_heads <= 0 || c.hidden_size <= 0 || c.num_hidden_layers <= 0)
-    throw std::runtime_error(where + ": text_config sizes must be positive");
+  // Bounds far above any released LLaMA-family model, far below what would overflow.
+  check_size(c.vocab_size, 1, int64_t{1} << 24, "text_config.vocab_size", where);
+  check_size(c.hidden_size, 1, int64_t{1} << 16, "text_config.hidden_size", where);
+  check_size(c.intermediate_size, 1, int64_t{1} << 18, "text_config.intermediate_size", where);
+  check_size(c.num_hidden_layers, 1, 1024, "text_config.num_hidden_layers", where);
+  check_size(c.num_attention_heads, 1, 1024, "text_config.num_attention_heads", where);
+  check_size(c.num_key_value_heads, -1, 1024, "text_config.num_key_value_heads", where);  // -1 or 0: no GQA
+  check_size(c.head_dim, -1, 4096, "text_config.head_dim", where);  // -1: hidden_size / heads
+  check_size(c.max_position_embeddings, 1, int64_t{1} << 24, "text_config.max_position_embeddings", where);
   if (c.head_dim <= 0 && c.hidden_size % c.num_attention_heads != 0)
     throw std::runtime_error(where + ": text_config.hidden_size is not divisible by num_attention_heads");
   if (c.num_attention_heads % c.kv_heads() != 0)
@@ -84,6 +99,13 @@ ClipVisionConfig parse_vision(const nlohmann::json& j, const std::string& where)
   get_if(j, "layer_norm_eps", c.layer_norm_eps, where);
   get_if(j, "projection_dim", c.projection_dim, where);
   check_activation(c.hidden_act, "vision_config.hidden_act", where);
+  check_size(c.hidden_size, 1, int64_t{1} << 16, "vision_config.hidden_size", where);
+  check_size(c.intermediate_size, 1, int64_t{1} << 18, "vision_config.intermediate_size", where);
+  check_size(c.num_hidden_layers, 1, 1024, "vision_config.num_hidden_layers", where);
+  check_size(c.num_attention_heads, 1, 1024, "vision_config.num_attention_heads", where);
+  check_size(c.num_channels, 1, 4, "vision_config.num_channels", where);
+  check_size(c.patch_size, 1, 1024, "vision_config.patch_size", where);
+  check_size(c.image_size, c.patch_size, 8192, "vision_config.image_size", where);
   if (c.image_size % c.patch_size != 0)
     throw std::runtime_error(where + ": vision_config.image_size is not a multiple of patch_size");
   if (c.hidden_size % c.num_attention_heads != 0)
