@@ -6,6 +6,7 @@ PACKAGES=(
   libtorch-dev            # the tensor library (CPU build on Debian)
   libopenblas0-pthread    # fast BLAS for libtorch's matmuls (the reference BLAS is ~70x slower)
   libsentencepiece-dev    # tokenizer.model
+  libicu-dev              # Unicode classes and NFC for tokenizer.json (byte-level BPE)
   nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev   # the decoders Pillow uses
   googletest libgtest-dev

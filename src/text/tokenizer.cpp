@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "text/bpe_tokenizer.h"
 #include "text/spm_proto.h"
 
 namespace seva::text {
@@ -17,6 +18,8 @@ const char* const kSpecialOrder[] = {"bos_token", "eos_token", "unk_token", "sep
 }  // namespace
 
 Tokenizer Tokenizer::load(const std::string& dir) {
+  // tokenizer.model wins where both exist, so such directories load as they always have.
+  if (!file_exists(dir + "/tokenizer.model") && file_exists(dir + "/tokenizer.json")) return load_bpe(dir);
   Tokenizer t;
   t.settings_ = read_tokenizer_settings(dir);
   const std::string& path = t.settings_.model_path;
@@ -91,11 +94,23 @@ int64_t Tokenizer::special_id(const char* key) const {
 }
 
 int64_t Tokenizer::piece_to_id(const std::string& piece) const {
+  if (bpe_) {
+    const int64_t id = bpe_->token_to_id(piece);
+    return id >= 0 ? id : unk_id_;
+  }
   if (auto it = added_encoder_.find(piece); it != added_encoder_.end()) return it->second;
   return sp_.piece_to_id(piece);
 }
 
+int64_t Tokenizer::token_to_id(const std::string& token) const {
+  if (bpe_) return bpe_->token_to_id(token);
+  if (auto it = added_encoder_.find(token); it != added_encoder_.end()) return it->second;
+  const int id = sp_.piece_to_id(token);  // sentencepiece answers unk for a piece it lacks
+  return sp_.id_to_piece(id) == token ? id : -1;
+}
+
 std::string Tokenizer::id_to_piece(int64_t id) const {
+  if (bpe_) return bpe_->id_to_token(id);
   if (auto it = added_decoder_.find(id); it != added_decoder_.end()) return it->second.content;
   if (id < 0 || id >= sp_size_)
     throw std::out_of_range("token id " + std::to_string(id) + " is outside the vocabulary (" +

@@ -1,4 +1,5 @@
 // Tokenizer decoding: transformers 4.40 slow PreTrainedTokenizer._decode + LlamaTokenizer's joining.
+#include "text/bpe_tokenizer.h"
 #include "text/tokenizer.h"
 #include "util/strings.h"
 
@@ -56,6 +57,11 @@ std::string Tokenizer::tokens_to_string(std::vector<std::string> tokens) const {
 }
 
 std::string Tokenizer::decode(const std::vector<int64_t>& ids, bool skip_special_tokens) const {
+  if (bpe_) {
+    // transformers 4.x applies the clean-up when the config asks for it (5.x skips it for BPE).
+    std::string text = bpe_->decode(ids, skip_special_tokens);
+    return settings_.clean_up_tokenization_spaces ? clean_up_tokenization(std::move(text)) : text;
+  }
   // Tokens added beyond the model (here <image>) are kept apart and the parts joined with a space
   // (spaces_between_special_tokens=True, _decode's default).
   std::vector<std::string> sub_texts, current;

@@ -1,6 +1,7 @@
 // Tokenizer encoding: transformers 4.40 slow LlamaTokenizer.tokenize (legacy=false recipe), padding.
 #include <stdexcept>
 
+#include "text/bpe_tokenizer.h"
 #include "text/tokenizer.h"
 #include "util/strings.h"
 
@@ -28,6 +29,7 @@ std::vector<std::string> Tokenizer::sp_tokenize(const std::string& chunk) const 
 }
 
 std::vector<std::string> Tokenizer::tokenize(const std::string& input) const {
+  if (bpe_) return bpe_->tokenize(input);
   std::string text = input;
   const bool prefixed = !settings_.legacy && !text.empty();
   if (prefixed) {
@@ -89,6 +91,7 @@ std::vector<std::string> Tokenizer::tokenize(const std::string& input) const {
 }
 
 std::vector<int64_t> Tokenizer::encode(const std::string& text, bool add_special_tokens) const {
+  if (bpe_) return bpe_->encode(text, add_special_tokens);
   std::vector<int64_t> ids;
   if (add_special_tokens && settings_.add_bos_token) {
     if (bos_id_ < 0) throw std::runtime_error("add_bos_token is set but the tokenizer has no bos_token");

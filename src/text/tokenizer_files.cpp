@@ -15,11 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 json read_json_file(const std::string& path) {
   const std::string text = read_binary_file(path);
   try {
@@ -74,35 +69,18 @@ void read_special(const json& j, TokenizerSettings& s, const std::string& path) 
   }
 }
 
-}  // namespace
-
-std::string read_binary_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw std::runtime_error("cannot read " + path + ": read error");
-  return ss.str();
-}
-
-TokenizerSettings read_tokenizer_settings(const std::string& dir) {
-  TokenizerSettings s;
-  s.model_path = dir + "/tokenizer.model";
+// tokenizer_config.json over the defaults already in `s`, then added_tokens.json (when the
+// config has no added_tokens_decoder) and special_tokens_map.json.
+void read_config_files(const std::string& dir, const json& cfg, TokenizerSettings& s) {
   const std::string config_path = dir + "/tokenizer_config.json";
   const std::string map_path = dir + "/special_tokens_map.json";
   const std::string added_path = dir + "/added_tokens.json";
-  if (!exists(s.model_path)) throw std::runtime_error("tokenizer file missing: " + s.model_path);
-  if (!exists(config_path)) throw std::runtime_error("tokenizer file missing: " + config_path);
-
-  // LlamaTokenizer's defaults.
-  s.special = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}};
-  const json cfg = read_json_file(config_path);
-  if (!cfg.is_object()) throw std::runtime_error(config_path + ": not a JSON object");
-  s.add_bos_token = get_bool(cfg, "add_bos_token", true);
-  s.add_eos_token = get_bool(cfg, "add_eos_token", false);
-  s.legacy = get_bool(cfg, "legacy", true);
-  s.add_prefix_space = get_bool(cfg, "add_prefix_space", true);
-  s.clean_up_tokenization_spaces = get_bool(cfg, "clean_up_tokenization_spaces", false);
+  s.add_bos_token = get_bool(cfg, "add_bos_token", s.add_bos_token);
+  s.add_eos_token = get_bool(cfg, "add_eos_token", s.add_eos_token);
+  s.legacy = get_bool(cfg, "legacy", s.legacy);
+  s.add_prefix_space = get_bool(cfg, "add_prefix_space", s.add_prefix_space);
+  s.clean_up_tokenization_spaces = get_bool(cfg, "clean_up_tokenization_spaces", s.clean_up_tokenization_spaces);
+  s.split_special_tokens = get_bool(cfg, "split_special_tokens", s.split_special_tokens);
   if (auto it = cfg.find("padding_side"); it != cfg.end() && it->is_string()) s.padding_side = *it;
   read_special(cfg, s, config_path);
 
@@ -125,7 +103,7 @@ TokenizerSettings read_tokenizer_settings(const std::string& dir) {
       }
       s.added_tokens[id] = t;
     }
-  } else if (exists(added_path)) {
+  } else if (file_exists(added_path)) {
     const json added = read_json_file(added_path);
     if (!added.is_object()) throw std::runtime_error(added_path + ": not a JSON object");
     for (const auto& [content, id] : added.items()) {
@@ -137,11 +115,59 @@ TokenizerSettings read_tokenizer_settings(const std::string& dir) {
     }
   }
 
-  if (exists(map_path)) {
+  if (file_exists(map_path)) {
     const json m = read_json_file(map_path);
     if (!m.is_object()) throw std::runtime_error(map_path + ": not a JSON object");
     read_special(m, s, map_path);
   }
+}
+
+json read_config(const std::string& config_path) {
+  if (!file_exists(config_path)) throw std::runtime_error("tokenizer file missing: " + config_path);
+  json cfg = read_json_file(config_path);
+  if (!cfg.is_object()) throw std::runtime_error(config_path + ": not a JSON object");
+  return cfg;
+}
+
+}  // namespace
+
+std::string read_binary_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw std::runtime_error("cannot read " + path + ": read error");
+  return ss.str();
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+TokenizerSettings read_tokenizer_settings(const std::string& dir) {
+  TokenizerSettings s;
+  s.model_path = dir + "/tokenizer.model";
+  if (!file_exists(s.model_path)) throw std::runtime_error("tokenizer file missing: " + s.model_path);
+  const json cfg = read_config(dir + "/tokenizer_config.json");
+  // LlamaTokenizer's defaults (the struct's own, and these tokens).
+  s.special = {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"unk_token", "<unk>"}};
+  read_config_files(dir, cfg, s);
+  return s;
+}
+
+TokenizerSettings read_fast_tokenizer_settings(const std::string& dir) {
+  TokenizerSettings s;
+  s.json_path = dir + "/tokenizer.json";
+  if (!file_exists(s.json_path)) throw std::runtime_error("tokenizer file missing: " + s.json_path);
+  const json cfg = read_config(dir + "/tokenizer_config.json");
+  s.add_bos_token = false;
+  s.legacy = false;
+  s.add_prefix_space = false;
+  auto cls = cfg.find("tokenizer_class");
+  if (cls != cfg.end() && cls->is_string() && cls->get<std::string>().rfind("Qwen2Tokenizer", 0) == 0)
+    s.special = {{"unk_token", "<|endoftext|>"}, {"eos_token", "<|endoftext|>"}, {"pad_token", "<|endoftext|>"}};
+  read_config_files(dir, cfg, s);
   return s;
 }
 
