@@ -19,7 +19,7 @@ void read_split(const json& v, const At& at, ByteLevelBpeSpec& spec) {
   const std::string regex = jsonf::string(pattern["Regex"], at["pattern"]["Regex"]);
   const auto p = recognise_split_pattern(regex);
   if (!p)
-    at["pattern"]["Regex"].fail("unsupported pre-tokenizer regex " + jsonf::quoted(regex) +
+    at["pattern"]["Regex"].fail("unsupported pre-tokenizer regex " + jsonf::quoted(regex, 4096) +
                                 " (seva knows GPT-2's, Qwen2's and Llama 3's)");
   const std::string behavior = jsonf::string(jsonf::member(v, "behavior", at), at["behavior"]);
   if (behavior != "Isolated") at["behavior"].fail("Split behavior " + jsonf::quoted(behavior) + " is not supported (only Isolated)");

@@ -8,9 +8,9 @@
 
 namespace seva::text::jsonf {
 
-std::string quoted(const std::string& s) {
-  std::string q = json(s.size() > 80 ? s.substr(0, 80) : s).dump(-1, ' ', false, json::error_handler_t::replace);
-  return s.size() > 80 ? q.substr(0, q.size() - 1) + "...\"" : q;
+std::string quoted(const std::string& s, size_t max) {
+  std::string q = json(s.size() > max ? s.substr(0, max) : s).dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() > max ? q.substr(0, q.size() - 1) + "...\"" : q;
 }
 
 json read_file(const std::string& path, uint64_t max_bytes) {

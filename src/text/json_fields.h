@@ -10,8 +10,9 @@ namespace seva::text::jsonf {
 
 using nlohmann::json;
 
-// A value shown in a message: JSON-quoted (so a newline in it stays on the line), cut at 80 bytes.
-std::string quoted(const std::string& s);
+// A value shown in a message: JSON-quoted (so a newline in it stays on the line), cut at `max`
+// bytes.
+std::string quoted(const std::string& s, size_t max = 80);
 
 // The whole file parsed; refuses a file larger than max_bytes before reading it.
 json read_file(const std::string& path, uint64_t max_bytes);
