@@ -170,3 +170,26 @@ TEST(TextBpeTokenizer, CopiesShareTheBackend) {
   const Tokenizer copy = tok;
   EXPECT_EQ(copy.encode("Hello world"), tok.encode("Hello world"));
 }
+
+// A second reference: the tiny Qwen2-VL / Qwen2.5-VL checkpoints' tokenizers, with the ids that
+// transformers 4.57 gave (tests/data/qwen2-vl-tiny/tokenization.json).
+TEST(TextBpeTokenizer, Qwen2VlTinyCheckpointsMatchTransformers4) {
+  const std::string ref_path = seva::test::data_path("qwen2-vl-tiny/tokenization.json");
+  if (!file_exists(ref_path)) GTEST_SKIP() << "no " << ref_path;
+  const json ref = json::parse(read_binary_file(ref_path));
+  for (const char* name : {"qwen2-vl", "qwen2.5-vl"}) {
+    const Tokenizer tok = Tokenizer::load(seva::test::data_path(std::string("qwen2-vl-tiny/") + name));
+    EXPECT_EQ(tok.size(), ref["len_tokenizer"].get<int64_t>()) << name;
+    EXPECT_EQ(tok.eos_id(), ref["eos_token_id"].get<int64_t>()) << name;
+    EXPECT_EQ(tok.pad_id(), ref["pad_token_id"].get<int64_t>()) << name;
+    EXPECT_EQ(tok.bos_id(), -1) << name;
+    for (const auto& [token, id] : ref["special_tokens"].items()) EXPECT_EQ(tok.token_to_id(token), id.get<int64_t>());
+    for (const auto& c : ref["cases"]) {
+      const std::string text = c["text"];
+      EXPECT_EQ(tok.encode(text), ids_of(c["input_ids"])) << name << ": " << text;
+      EXPECT_EQ(tok.tokenize(text), c["tokens"].get<std::vector<std::string>>()) << name << ": " << text;
+      EXPECT_EQ(tok.decode(ids_of(c["input_ids"])), c["decode"].get<std::string>()) << name << ": " << text;
+      EXPECT_EQ(tok.decode(ids_of(c["input_ids"]), true), c["decode_skip_special"].get<std::string>()) << name;
+    }
+  }
+}
