@@ -79,7 +79,7 @@ TEST(ModelReference, GreedyGenerationMatchesTransformersOneByOne) {
   const auto& cases = ref.json["generate_single"];
   for (size_t i = 0; i < cases.size(); ++i) {
     auto px = ref.tensors.get("generate." + std::to_string(i) + ".pixel_values");
-    auto out = generate::generate(*m, {ids_of(cases[i]["input_ids"])}, px, opts, 2);
+    auto out = generate::generate(*m, {ids_of(cases[i]["input_ids"])}, px.unbind(0), opts, 2);
     EXPECT_EQ(out[0].tokens, ids_of(cases[i]["new_token_ids"])) << "case " << i;
     EXPECT_EQ(out[0].finish_reason, "length");
   }
@@ -101,7 +101,7 @@ TEST(ModelReference, GreedyGenerationMatchesTransformersBatched) {
     prompts.push_back(ids);
     px.push_back(ref.tensors.get("generate." + std::to_string(i) + ".pixel_values"));
   }
-  auto out = generate::generate(*m, prompts, torch::cat(px, 0), opts, 2);
+  auto out = generate::generate(*m, prompts, torch::cat(px, 0).unbind(0), opts, 2);
   for (size_t i = 0; i < prompts.size(); ++i)
     EXPECT_EQ(out[i].tokens, ids_of(batch["new_token_ids"][i])) << "row " << i;
 }
@@ -120,7 +120,7 @@ TEST(ModelReference, BatchOrderDoesNotChangeAnyRow) {
     prompts.push_back(ids_of(cases[k]["input_ids"]));
     px.push_back(ref.tensors.get("generate." + std::to_string(k) + ".pixel_values"));
   }
-  auto batched = generate::generate(*m, prompts, torch::cat(px, 0), opts, 2);
+  auto batched = generate::generate(*m, prompts, torch::cat(px, 0).unbind(0), opts, 2);
   for (size_t i = 0; i < prompts.size(); ++i) {
     auto expected = ids_of(cases[cases.size() - 1 - i]["new_token_ids"]);
     expected.resize(8);

@@ -75,7 +75,7 @@ TEST(DpoReference, PackedLogpsMatchTrl) {
   for (const char* which : {"policy", "reference"}) {
     auto m = model::load_llava(test::fixture_path(std::string(which) == "policy" ? "model_A" : "dpo_ref_A"));
     torch::NoGradGuard ng;
-    auto lp = train::packed_logps(*m, examples, m->image_features(px));
+    auto lp = train::packed_logps(*m, examples, m->image_features(px).unbind(0));
     for (size_t e = 0; e < examples.size(); ++e) {
       double c = f.json["examples"][e]["chosen"][which]["sum_logp"].get<double>();
       double r = f.json["examples"][e]["rejected"][which]["sum_logp"].get<double>();
@@ -194,7 +194,7 @@ TEST(DpoPacking, PackedEqualsSeparateInValuesAndLoraGradients) {
   auto feats = m->image_features(torch::randn({2, 3, 28, 28}));
   auto grads = [&](bool packed) {
     for (auto& p : params) p.mutable_grad() = torch::Tensor();
-    auto lp = packed ? train::packed_logps(*m, ex, feats) : train::separate_logps(*m, ex, feats);
+    auto lp = packed ? train::packed_logps(*m, ex, feats.unbind(0)) : train::separate_logps(*m, ex, feats.unbind(0));
     (lp[0].sum() + 0.5 * lp[1].sum()).backward();
     std::vector<torch::Tensor> g;
     for (auto& p : params) g.push_back(p.grad().clone());
@@ -225,7 +225,7 @@ TEST(DpoPacking, LoraGradientMatchesFiniteDifference) {
   std::vector<train::PackedExample> ex = {{{1, 299, 7, 8}, {{10, 11, 2}, {12, 2}}}};
   auto feats = m->image_features(torch::randn({1, 3, 28, 28}, torch::kFloat64)).detach();
   auto objective = [&] {
-    auto lp = train::packed_logps(*m, ex, feats)[0];
+    auto lp = train::packed_logps(*m, ex, feats.unbind(0))[0];
     return lp[0] - 0.3 * lp[1];
   };
   objective().backward();

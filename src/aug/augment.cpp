@@ -228,7 +228,9 @@ torch::Tensor make_view(const Spec& spec, const Image& img, const image::Preproc
                         uint64_t seed, const std::string& item_id) {
   util::Rng rng(view_seed(seed, item_id, spec));
   Context ctx;
-  ctx.out_size = cfg.crop_width;
+  // A fixed-input model crops to its input side; a dynamic-resolution one (Qwen2-VL) has none, so
+  // the crop keeps the image's own scale (its short side) and the processor sizes it as any image.
+  ctx.out_size = cfg.resize_factor > 0 ? std::max(1, std::min(img.width, img.height)) : cfg.crop_width;
   auto px = image::preprocess(apply_pixel_steps(spec, img, rng, ctx), cfg, aspect);
   return apply_tensor_steps(spec, px, rng);
 }

@@ -43,7 +43,8 @@ torch::Tensor apply_tensor_steps(const Spec& spec, const torch::Tensor& pixels, 
 
 // The seed of one item's view: hash of (seed, item id, canonical spec).
 uint64_t view_seed(uint64_t seed, const std::string& item_id, const Spec& spec);
-// The whole view: pixel steps, preprocessing, tensor steps. out_size comes from cfg's crop.
+// The whole view: pixel steps, preprocessing, tensor steps. out_size comes from cfg's crop (the
+// image's short side for dynamic-resolution processors).
 torch::Tensor make_view(const Spec& spec, const image::Image& img, const image::PreprocessConfig& cfg,
                         image::ImageAspect aspect, uint64_t seed, const std::string& item_id);
 

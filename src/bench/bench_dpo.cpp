@@ -38,7 +38,7 @@ std::vector<torch::Tensor> official_logps(model::LlavaForConditionalGenerationIm
       seqs.push_back(std::move(s));
       images.push_back(px[static_cast<int64_t>(e)]);
     }
-  auto logits = m.forward_logits(seqs, torch::stack(images));  // (S, T, V); the tower once per sequence
+  auto logits = m.forward_logits(seqs, images);  // (S, T, V); the tower once per sequence
   auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);
   const int64_t T = logp.size(1);
   std::vector<torch::Tensor> out;
@@ -165,7 +165,7 @@ Logps packed_reference(model::LlavaForConditionalGenerationImpl& m, const std::v
                        const torch::Tensor& feats) {
   torch::NoGradGuard ng;
   AdaptersOff off(m);
-  return split(train::packed_logps(m, ex, feats));
+  return split(train::packed_logps(m, ex, feats.unbind(0)));
 }
 
 // The official reference: the base model's log-probs computed the official way.
@@ -218,7 +218,7 @@ DpoSetup::DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditio
 torch::Tensor packed_step(DpoSetup& s, const std::vector<train::PackedExample>& ex, const torch::Tensor& feats,
                           const Logps& ref, const train::DpoOptions& o) {
   s.opt.zero_grad();
-  const Logps p = split(train::packed_logps(s.m, ex, feats));
+  const Logps p = split(train::packed_logps(s.m, ex, feats.unbind(0)));
   auto out = train::dpo_loss(p.chosen, p.rejected, ref.chosen, ref.rejected, o);
   out.loss.backward();
   return out.loss;

@@ -61,7 +61,7 @@ double bench_prefill(const Context& ctx, const Size& size, model::LlavaForCondit
   const Timing tm = time_phase(
       ctx,
       [&] {
-        auto batch = model::merge_prompts(m, {ids}, feats, model::Padding::Left);
+        auto batch = m.merge_prompts({ids}, feats.unbind(0), model::Padding::Left);
         T = batch.embeds.size(1);
         auto cache = m.language_model->model->make_cache(1, T + 1, m.dtype(), m.device());
         auto h = m.language_model->model->forward(batch.embeds, batch.positions,
@@ -192,7 +192,7 @@ GenerateResult bench_generate(const Context& ctx, const Size& size, model::Llava
   const Timing tm = time_phase(
       ctx,
       [&] {
-        auto out = generate::generate(m, b.prompts, px, opts, t.eos_token_id);
+        auto out = generate::generate(m, b.prompts, px.unbind(0), opts, t.eos_token_id);
         produced = 0;
         for (const auto& g : out) produced += static_cast<int64_t>(g.tokens.size());
       },

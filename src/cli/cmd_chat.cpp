@@ -32,8 +32,8 @@ int run_chat(ChatOptions o) {
   if (!o.question.empty() || !o.prompt.empty()) {
     if (o.image.empty()) throw std::runtime_error("--image is required with --question or --prompt");
     std::string prompt = o.prompt.empty() ? vlm.chat.prompt(o.question) : o.prompt;
-    if (prompt.find("<image>") == std::string::npos)
-      throw std::runtime_error("--prompt must contain the <image> marker");
+    if (prompt.find(vlm.chat.image_marker()) == std::string::npos)
+      throw std::runtime_error("--prompt must contain the image marker " + vlm.chat.image_marker());
     print_answer(vlm.answer({{o.image, prompt}}, o.sampling)[0], o.json);
     return 0;
   }
@@ -75,7 +75,7 @@ Action register_chat(CLI::App& app) {
   add_sampling_options(*cmd, opts->sampling);
   cmd->add_option("--image", opts->image, "image file (JPEG or PNG)")->check(CLI::ExistingFile);
   auto* q = cmd->add_option("--question", opts->question, "question; the llava_v1 template is applied");
-  auto* p = cmd->add_option("--prompt", opts->prompt, "raw prompt used verbatim; must contain <image>");
+  auto* p = cmd->add_option("--prompt", opts->prompt, "raw prompt used verbatim; must contain the image marker (<image>, or Qwen2-VL's <|vision_start|><|image_pad|><|vision_end|>)");
   q->excludes(p);
   cmd->add_flag("--json", opts->json, "print {\"text\", \"tokens\", \"finish_reason\"} as JSON");
   return [opts] { return run_chat(*opts); };

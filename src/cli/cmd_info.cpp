@@ -27,13 +27,15 @@ std::string human(int64_t n) {
 
 int run_info(const InfoOptions& o) {
   generate::set_threads(o.model.threads);
-  auto cfg = model::LlavaConfig::load(o.model.model_dir);
+  // Building the model checks the config and every key and shape against it.
+  model::LoadOptions lo;
+  auto m = model::load_model(o.model.model_dir, lo);
   io::Checkpoint ckpt(o.model.model_dir);
   std::map<std::string, int64_t> params;  // part -> count
   std::map<std::string, int64_t> dtypes;  // stored dtype -> tensor count
   int64_t total = 0;
   for (const auto& key : ckpt.keys()) {
-    auto name = model::canonical_key(key);
+    auto name = m->canonical_key(key);
     if (name.empty()) continue;
     const auto& info = ckpt.info(key);
     int64_t n = 1;
@@ -43,33 +45,15 @@ int run_info(const InfoOptions& o) {
     dtypes[info.dtype] += 1;
     total += n;
   }
-  // Building the model checks every key and shape against the config.
-  model::LoadOptions lo;
-  auto m = model::load_llava(o.model.model_dir, lo);
-  const auto& t = cfg.text;
-  const auto& v = cfg.vision;
   if (o.json) {
-    nlohmann::json j = {{"config", cfg.to_json()}, {"parameters", params}, {"total_parameters", total},
-                        {"stored_dtypes", dtypes}, {"image_tokens", cfg.image_tokens()}};
+    nlohmann::json j = {{"model_type", m->model_type()}, {"config", m->config_json()}, {"parameters", params},
+                        {"total_parameters", total}, {"stored_dtypes", dtypes}};
+    if (m->fixed_image_size() > 0) j["image_tokens"] = m->image_tokens(m->fixed_image_size(), m->fixed_image_size());
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  std::cout << "model        " << o.model.model_dir << "\n"
-            << "vision tower CLIP ViT: " << v.num_hidden_layers << " layers, width " << v.hidden_size << ", "
-            << v.num_attention_heads << " heads, MLP " << v.intermediate_size << " (" << v.hidden_act << "), "
-            << v.image_size << " px / patch " << v.patch_size << " -> " << v.num_patches() << " patches\n"
-            << "             features from layer " << cfg.vision_feature_layer << " ("
-            << cfg.vision_layers_needed() << " of " << v.num_hidden_layers << " run), strategy "
-            << cfg.vision_feature_select_strategy << " -> " << cfg.image_tokens() << " image tokens\n"
-            << "projector    " << v.hidden_size << " -> " << t.hidden_size << " (" << cfg.projector_hidden_act
-            << ") -> " << t.hidden_size << "\n"
-            << "language     LLaMA: " << t.num_hidden_layers << " layers, width " << t.hidden_size << ", "
-            << t.num_attention_heads << " heads (" << t.kv_heads() << " kv), head dim " << t.dim_per_head()
-            << ", MLP " << t.intermediate_size << " (" << t.hidden_act << "), vocab " << t.vocab_size
-            << ", rope theta " << t.rope_theta << ", eps " << t.rms_norm_eps
-            << (t.tie_word_embeddings ? ", tied embeddings" : ", untied lm_head") << "\n"
-            << "image token  " << cfg.image_token_index << "\n"
-            << "parameters   " << human(total) << " (" << total << ")";
+  std::cout << "model        " << o.model.model_dir << " (" << m->model_type() << ")\n"
+            << m->describe() << "parameters   " << human(total) << " (" << total << ")";
   for (const auto& [part, n] : params) std::cout << "; " << part << " " << human(n);
   std::cout << "\nstored as   ";
   for (const auto& [dt, n] : dtypes) std::cout << " " << dt << " x" << n;

@@ -28,7 +28,7 @@ int run_logps(const LogpsOptions& o) {
       ex.push_back(train::tokenize_pair(vlm.tokenizer, vlm.chat, pairs[j]));
       px.push_back(vlm.pixels(io::join_path(o.images, pairs[j].image)));
     }
-    auto lp = train::packed_logps(*vlm.model, ex, vlm.model->image_features(torch::stack(px)));
+    auto lp = train::packed_logps(*vlm.model, ex, vlm.model->image_features(px));
     for (size_t j = i; j < end; ++j) {
       auto v = lp[j - i].cpu().to(torch::kFloat64);
       const auto& e = ex[j - i];

@@ -205,7 +205,7 @@ class BenchmarkAnswerer {
       seeds.push_back(answer_seed(item->key));
     }
     const auto t0 = std::chrono::steady_clock::now();
-    auto answers = vlm_.answer_pixels(prompts, torch::stack(px), o_.sampling, seeds);
+    auto answers = vlm_.answer_pixels(prompts, px, o_.sampling, seeds);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (size_t i = 0; i < batch.size(); ++i) {
       nlohmann::json row = {{"question_id", batch[i]->question_id}};

@@ -5,14 +5,14 @@ namespace seva::generate {
 using util::Flag;
 
 void model_flags(util::Flags& f, ModelOptions& o, bool model_required) {
-  Flag model("--model", "llava-hf checkpoint directory (config.json, *.safetensors, tokenizer)");
+  Flag model("--model", "Hugging Face checkpoint directory: LLaVA-1.5, Qwen2-VL or Qwen2.5-VL (config.json, *.safetensors, tokenizer)");
   if (model_required) model.require();
   f.add(model.existing_dir(), o.model_dir);
   f.add(Flag("--adapter", "PEFT LoRA adapter directory applied on top of --model").existing_dir(), o.adapter_dir);
   f.add(Flag("--image-aspect",
-             "pad: expand to a square with the mean colour first, as LLaVA-1.5 was trained; "
-             "none: the plain CLIP processor, as Hugging Face's LlavaProcessor")
-            .one_of({"pad", "none"}),
+             "auto: the family's own (pad for LLaVA, none for Qwen2-VL); pad: expand to a square with "
+             "the mean colour first, as LLaVA-1.5 was trained; none: the plain processor, as Hugging Face's")
+            .one_of({"auto", "pad", "none"}),
         o.image_aspect);
   f.add(Flag("--threads", "CPU threads (0 = all cores)"), o.threads);
   f.add(Flag("--device", "cpu, cuda or cuda:N"), o.device);

@@ -9,9 +9,9 @@
 
 namespace seva::generate {
 
-std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
+std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
-                                const torch::Tensor& pixel_values, const SamplingOptions& opts,
+                                const std::vector<torch::Tensor>& images, const SamplingOptions& opts,
                                 int64_t eos_token_id, const DecodeFn& decode,
                                 const std::vector<uint64_t>& row_seeds) {
   if (!opts.stop_strings.empty() && !decode) throw std::invalid_argument("stop strings need a decode function");
@@ -26,9 +26,7 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
   }
 
   auto& lm = *model.language_model;
-  auto features = pixel_values.defined() && pixel_values.numel() > 0 ? model.image_features(pixel_values)
-                                                                      : torch::Tensor();
-  auto batch = model::merge_prompts(model, prompts, features, model::Padding::Left);
+  auto batch = model.merge_prompts(prompts, model.image_features(images), model::Padding::Left);
   const int64_t T = batch.embeds.size(1);
   auto dtype = model.dtype();
   auto device = model.device();
@@ -48,7 +46,7 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
       rows.k.push_back(cache.k[l].narrow(0, b0, n));
       rows.v.push_back(cache.v[l].narrow(0, b0, n));
     }
-    auto h = lm.model->forward(batch.embeds.narrow(0, b0, n), batch.positions.narrow(0, b0, n),
+    auto h = lm.model->forward(batch.embeds.narrow(0, b0, n), batch.positions.narrow(-2, b0, n),
                                bias.narrow(0, b0, n), &rows);
     last.push_back(h.select(1, T - 1));
   }
@@ -64,7 +62,8 @@ std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
   std::vector<int64_t> active(B);
   for (int64_t b = 0; b < B; ++b) active[b] = b;
   auto key_mask = batch.mask;
-  auto next_pos = std::get<0>(batch.positions.max(1)) + 1;  // (B,)
+  // Each row's next position; with M-RoPE all three axes take it, which 1-D positions express.
+  auto next_pos = torch::tensor(batch.next_position, torch::kInt64).to(device);  // (B,)
 
   for (int64_t step = 0; step < opts.max_new_tokens && !active.empty(); ++step) {
     auto logits_cpu = logits.cpu();

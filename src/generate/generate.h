@@ -1,7 +1,7 @@
-// Batched decoding for LLaVA with a KV cache: left-padded prompts of different lengths, the
+// Batched decoding for any model family with a KV cache: left-padded prompts of different lengths, the
 // vision tower once per image, greedy or temperature/top-p sampling, EOS, stop strings, a cap.
 #pragma once
-#include "model/llava.h"
+#include "model/vlm_model.h"
 
 #include <functional>
 #include <string>
@@ -30,12 +30,12 @@ struct Generated {
 // Turns token ids into text (for stop strings); usually Tokenizer::decode.
 using DecodeFn = std::function<std::string(const std::vector<int64_t>&)>;
 
-// prompts[b]: token ids holding <image> markers; pixel_values: (N, 3, S, S), one row per marker,
-// consumed in order across the batch. `row_seeds` (optional, one per prompt) names each row's
+// prompts[b]: token ids holding image tokens; images: one preprocessed (3, H, W) image per image
+// run, consumed in order across the batch. `row_seeds` (optional, one per prompt) names each row's
 // random stream so that sampling does not depend on batch composition; default: the row index.
-std::vector<Generated> generate(model::LlavaForConditionalGenerationImpl& model,
+std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
-                                const torch::Tensor& pixel_values, const SamplingOptions& opts,
+                                const std::vector<torch::Tensor>& images, const SamplingOptions& opts,
                                 int64_t eos_token_id, const DecodeFn& decode = nullptr,
                                 const std::vector<uint64_t>& row_seeds = {});
 

@@ -36,6 +36,33 @@ void set_threads(int threads) {
   at::set_num_threads(threads);
 }
 
+namespace {
+
+// The processor for the model: DIR/preprocessor_config.json, or the family's defaults; checked
+// against what the vision encoder accepts.
+image::PreprocessConfig image_processor(const model::VisionLanguageModelImpl& m, const std::string& dir) {
+  auto pp = io::join_path(dir, "preprocessor_config.json");
+  image::PreprocessConfig c;
+  const int64_t side = m.fixed_image_size();
+  if (io::file_exists(pp)) {
+    c = image::PreprocessConfig::from_file(pp);
+  } else if (side > 0) {  // CLIP's defaults at the tower's own resolution
+    c.shortest_edge = c.crop_height = c.crop_width = static_cast<int>(side);
+  } else {
+    c.do_center_crop = false;
+    c.resize_factor = static_cast<int>(m.image_size_multiple());
+  }
+  if (side > 0 && (c.resize_factor > 0 || c.crop_height != side || c.crop_width != side))
+    throw std::runtime_error(pp + ": crop size " + std::to_string(c.crop_width) + "x" + std::to_string(c.crop_height) +
+                             " does not match the vision tower's " + std::to_string(side) + " px");
+  if (side == 0 && (c.resize_factor <= 0 || c.resize_factor % m.image_size_multiple() != 0))
+    throw std::runtime_error(pp + ": patch_size x merge_size " + std::to_string(c.resize_factor) +
+                             " is not a multiple of the vision encoder's " + std::to_string(m.image_size_multiple()));
+  return c;
+}
+
+}  // namespace
+
 Vlm Vlm::load(const ModelOptions& opts) {
   if (opts.model_dir.empty()) throw std::runtime_error("no --model directory given");
   set_threads(opts.threads);
@@ -45,27 +72,25 @@ Vlm Vlm::load(const ModelOptions& opts) {
   model::LoadOptions lo;
   lo.device = device;
   lo.dtype = parse_dtype(opts.dtype, device);
-  v.model = model::load_llava(opts.model_dir, lo);
+  v.model = model::load_model(opts.model_dir, lo);
   if (!opts.adapter_dir.empty()) model::load_adapter(*v.model, opts.adapter_dir);
   v.tokenizer = text::Tokenizer::load(opts.model_dir);
-  v.chat = text::ChatTemplate::from_model_dir(opts.model_dir);
-  auto pp = io::join_path(opts.model_dir, "preprocessor_config.json");
-  if (io::file_exists(pp)) {
-    v.preprocess = image::PreprocessConfig::from_file(pp);
-  } else {
-    // No processor file: CLIP's defaults at the tower's own resolution.
-    v.preprocess.shortest_edge = static_cast<int>(v.model->cfg.vision.image_size);
-    v.preprocess.crop_height = v.preprocess.crop_width = static_cast<int>(v.model->cfg.vision.image_size);
-  }
-  if (v.preprocess.crop_height != v.model->cfg.vision.image_size || v.preprocess.crop_width != v.model->cfg.vision.image_size)
-    throw std::runtime_error(pp + ": crop size " + std::to_string(v.preprocess.crop_width) + "x" +
-                             std::to_string(v.preprocess.crop_height) + " does not match the vision tower's " +
-                             std::to_string(v.model->cfg.vision.image_size) + " px");
-  if (v.tokenizer.image_token_id() != v.model->cfg.image_token_index)
-    throw std::runtime_error(opts.model_dir + ": the tokenizer's <image> id (" +
-                             std::to_string(v.tokenizer.image_token_id()) + ") differs from config.json's image_token_index (" +
-                             std::to_string(v.model->cfg.image_token_index) + ")");
-  v.aspect = image::parse_image_aspect(opts.image_aspect);
+  v.chat = text::ChatTemplate::from_model_dir(opts.model_dir, v.model->chat_format() == "chatml"
+                                                                  ? text::ChatTemplate::Format::ChatML
+                                                                  : text::ChatTemplate::Format::LlavaV1);
+  v.preprocess = image_processor(*v.model, opts.model_dir);
+  const auto image_token = v.model->image_token();
+  if (v.tokenizer.token_to_id(image_token) != v.model->image_token_id())
+    throw std::runtime_error(opts.model_dir + ": the tokenizer's " + image_token + " id (" +
+                             std::to_string(v.tokenizer.token_to_id(image_token)) +
+                             ") differs from config.json's image token id (" +
+                             std::to_string(v.model->image_token_id()) + ")");
+  v.aspect = image::parse_image_aspect(opts.image_aspect == "auto" ? v.model->default_image_aspect() : opts.image_aspect);
+  v.end_of_answer = v.chat.format == text::ChatTemplate::Format::ChatML
+                        ? v.tokenizer.token_to_id(v.chat.answer_end_token())
+                        : v.tokenizer.eos_id();
+  if (v.end_of_answer < 0)
+    throw std::runtime_error(opts.model_dir + ": the tokenizer has no " + v.chat.answer_end_token() + " token");
   return v;
 }
 
@@ -80,19 +105,20 @@ std::vector<Answer> Vlm::answer(const std::vector<Query>& queries, const Samplin
     prompts.push_back(q.prompt);
     px.push_back(pixels(q.image));
   }
-  return answer_pixels(prompts, torch::stack(px), opts);
+  return answer_pixels(prompts, px, opts);
 }
 
-std::vector<Answer> Vlm::answer_pixels(const std::vector<std::string>& prompts, const torch::Tensor& pixel_values,
+std::vector<Answer> Vlm::answer_pixels(const std::vector<std::string>& prompts, const std::vector<torch::Tensor>& images,
                                        const SamplingOptions& opts, const std::vector<uint64_t>& row_seeds) {
   std::vector<std::vector<int64_t>> ids;
+  const auto marker = chat.image_marker();
   for (const auto& p : prompts) {
-    if (p.find("<image>") == std::string::npos)
-      throw std::runtime_error("prompt has no <image> marker: \"" + p.substr(0, 80) + "\"");
+    if (p.find(marker) == std::string::npos)
+      throw std::runtime_error("prompt has no " + marker + " marker: \"" + p.substr(0, 80) + "\"");
     ids.push_back(tokenizer.encode(p));
   }
   DecodeFn decode = [this](const std::vector<int64_t>& t) { return tokenizer.decode(t, true); };
-  auto gen = generate(*model, ids, pixel_values, opts, tokenizer.eos_id(), decode, row_seeds);
+  auto gen = generate(*model, ids, images, opts, end_of_answer, decode, row_seeds);
   std::vector<Answer> out;
   for (auto& g : gen) {
     Answer a;

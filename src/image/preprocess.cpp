@@ -63,6 +63,30 @@ std::array<double, 3> get_triple(const nlohmann::json& j, const std::string& fil
   return out;
 }
 
+int64_t get_pixels(const nlohmann::json& v, const std::string& file, const std::string& key) {
+  if (!v.is_number_integer() || v.get<long long>() < 1 || v.get<long long>() > (1ll << 40))
+    bad_config(file, key, "expected a pixel count in [1, 2^40], got " + v.dump());
+  return v.get<int64_t>();
+}
+
+// Qwen2-VL's sizes: min_pixels / max_pixels, or size {shortest_edge, longest_edge} (newer
+// transformers' names for the same two counts); the resize factor is patch_size · merge_size.
+void read_qwen_sizes(const nlohmann::json& j, const std::string& file, PreprocessConfig& cfg) {
+  cfg.do_center_crop = false;
+  int patch = 14, merge = 2;
+  if (auto it = j.find("patch_size"); it != j.end() && !it->is_null()) patch = get_positive_int(*it, file, "patch_size");
+  if (auto it = j.find("merge_size"); it != j.end() && !it->is_null()) merge = get_positive_int(*it, file, "merge_size");
+  if (patch > 1024 || merge > 16) bad_config(file, "patch_size", "patch_size or merge_size is too large");
+  cfg.resize_factor = patch * merge;
+  if (auto it = j.find("size"); it != j.end() && it->is_object()) {
+    if (it->contains("shortest_edge")) cfg.min_pixels = get_pixels((*it)["shortest_edge"], file, "size.shortest_edge");
+    if (it->contains("longest_edge")) cfg.max_pixels = get_pixels((*it)["longest_edge"], file, "size.longest_edge");
+  }
+  if (auto it = j.find("min_pixels"); it != j.end() && !it->is_null()) cfg.min_pixels = get_pixels(*it, file, "min_pixels");
+  if (auto it = j.find("max_pixels"); it != j.end() && !it->is_null()) cfg.max_pixels = get_pixels(*it, file, "max_pixels");
+  if (cfg.min_pixels > cfg.max_pixels) bad_config(file, "min_pixels", "is larger than max_pixels");
+}
+
 }  // namespace
 
 PreprocessConfig PreprocessConfig::from_json(const nlohmann::json& j, const std::string& file) {
@@ -70,13 +94,16 @@ PreprocessConfig PreprocessConfig::from_json(const nlohmann::json& j, const std:
     throw std::runtime_error(file + ": preprocessor config must be a JSON object");
   PreprocessConfig cfg;
 
+  bool qwen = false;
   for (const char* type_key : {"image_processor_type", "feature_extractor_type"}) {
     auto it = j.find(type_key);
     if (it == j.end() || it->is_null()) continue;
-    if (!it->is_string() || (it->get<std::string>() != "CLIPImageProcessor" &&
-                             it->get<std::string>() != "CLIPFeatureExtractor"))
-      bad_config(file, type_key, it->dump() + " is not supported; only CLIPImageProcessor");
+    const std::string type = it->is_string() ? it->get<std::string>() : "";
+    qwen = qwen || type.rfind("Qwen2VLImageProcessor", 0) == 0 || type.rfind("Qwen2_5_VLImageProcessor", 0) == 0;
+    if (!qwen && type != "CLIPImageProcessor" && type != "CLIPFeatureExtractor")
+      bad_config(file, type_key, it->dump() + " is not supported; only CLIPImageProcessor and Qwen2VLImageProcessor");
   }
+  if (qwen) read_qwen_sizes(j, file, cfg);
 
   if (auto it = j.find("resample"); it != j.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<long long>() != 3) {
@@ -88,7 +115,7 @@ PreprocessConfig PreprocessConfig::from_json(const nlohmann::json& j, const std:
     }
   }
 
-  if (auto it = j.find("size"); it != j.end() && !it->is_null()) {
+  if (auto it = j.find("size"); !qwen && it != j.end() && !it->is_null()) {
     if (it->is_number_integer()) {
       cfg.shortest_edge = get_positive_int(*it, file, "size");
     } else if (it->is_object() && it->contains("shortest_edge")) {
@@ -329,10 +356,36 @@ Image center_crop(const Image& img, int crop_w, int crop_h) {
 
 // ---------------------------------------------------------------- the chain
 
+std::pair<int, int> smart_resize(int height, int width, int factor, int64_t min_pixels, int64_t max_pixels) {
+  const double h = height, w = width, f = factor;
+  if (height <= 0 || width <= 0 || std::max(h, w) / std::min(h, w) > 200)
+    throw std::runtime_error("image of " + std::to_string(width) + "x" + std::to_string(height) +
+                             ": the aspect ratio must be below 200");
+  // Python's round() rounds halves to even, as std::nearbyint does in the default rounding mode.
+  double hb = std::max(f, std::nearbyint(h / f) * f), wb = std::max(f, std::nearbyint(w / f) * f);
+  if (hb * wb > static_cast<double>(max_pixels)) {
+    const double beta = std::sqrt(h * w / static_cast<double>(max_pixels));
+    hb = std::max(f, std::floor(h / beta / f) * f);
+    wb = std::max(f, std::floor(w / beta / f) * f);
+  } else if (hb * wb < static_cast<double>(min_pixels)) {
+    const double beta = std::sqrt(static_cast<double>(min_pixels) / (h * w));
+    hb = std::ceil(h * beta / f) * f;
+    wb = std::ceil(w * beta / f) * f;
+  }
+  if (hb > 65536 || wb > 65536) throw std::runtime_error("smart_resize: the resized image would exceed 65536 px a side");
+  return {static_cast<int>(hb), static_cast<int>(wb)};
+}
+
 torch::Tensor preprocess(const Image& input, const PreprocessConfig& cfg, ImageAspect aspect) {
   if (input.empty()) throw std::runtime_error("preprocess: empty image");
   Image img = aspect == ImageAspect::Pad ? expand_to_square(input, pad_background(cfg)) : input;
-  if (cfg.do_resize) {
+  if (cfg.resize_factor > 0) {
+    auto [h, w] = smart_resize(img.height, img.width, cfg.resize_factor, cfg.min_pixels, cfg.max_pixels);
+    if (cfg.do_resize) img = resize_bicubic(img, w, h);
+    if (img.height != h || img.width != w)
+      throw std::runtime_error("preprocess: do_resize is false but the image is not a multiple of " +
+                               std::to_string(cfg.resize_factor) + " px");
+  } else if (cfg.do_resize) {
     int w = cfg.resize_width, h = cfg.resize_height;
     if (cfg.shortest_edge > 0) std::tie(w, h) = shortest_edge_size(img.width, img.height, cfg.shortest_edge);
     img = resize_bicubic(img, w, h);

@@ -27,6 +27,11 @@ struct PreprocessConfig {
   bool do_normalize = true;
   std::array<double, 3> image_mean{0.48145466, 0.4578275, 0.40821073};
   std::array<double, 3> image_std{0.26862954, 0.26130258, 0.27577711};
+  // Qwen2-VL's processor (image_processor_type Qwen2VLImageProcessor): no crop; each image is
+  // resized by smart_resize to multiples of `resize_factor` (patch_size · merge_size) with
+  // min_pixels ≤ H·W ≤ max_pixels. 0: the CLIP chain above.
+  int resize_factor = 0;
+  int64_t min_pixels = 56 * 56, max_pixels = 28 * 28 * 1280;
 
   // Reads a `preprocessor_config.json` object. Missing keys keep CLIPImageProcessor's defaults;
   // unknown keys (`_valid_processor_keys`, `processor_class`, …) are ignored. A resample other
@@ -59,6 +64,11 @@ std::pair<int, int> shortest_edge_size(int width, int height, int shortest_edge)
 // transformers' center_crop: top = (h − H) // 2, left = (w − W) // 2; an image smaller than the
 // crop is first padded with zeros (centred; an odd extra pixel goes to the top/left).
 Image center_crop(const Image& img, int crop_w, int crop_h);
+
+// transformers' smart_resize: the {height, width} nearest to the image's with both multiples of
+// `factor` and the pixel count in [min_pixels, max_pixels], the aspect ratio kept as well as it
+// can be. An aspect ratio above 200 is an error, as there.
+std::pair<int, int> smart_resize(int height, int width, int factor, int64_t min_pixels, int64_t max_pixels);
 
 // The whole chain → float32 [3, H, W]: pad (if Pad), resize, crop, rescale, normalise.
 torch::Tensor preprocess(const Image& img, const PreprocessConfig& cfg, ImageAspect aspect);

@@ -80,7 +80,7 @@ std::string answer_row_key(const json& j) {
 struct BatchRows {
   std::vector<size_t> item, view;  // row r answers items[item[r]] on view[r]
   std::vector<std::vector<int64_t>> prompts;
-  std::vector<torch::Tensor> pixels;  // (3, S, S) each
+  std::vector<torch::Tensor> pixels;  // (3, H, W) each
   std::vector<uint64_t> seeds;
 };
 
@@ -173,13 +173,13 @@ class ViewAnswerer {
   }
 
   std::vector<generate::Generated> generate_rows(const BatchRows& rows) {
-    const int64_t eos = vlm_.tokenizer.eos_id();
+    const int64_t eos = vlm_.end_of_answer;
     generate::DecodeFn decode = [this](const std::vector<int64_t>& t) { return vlm_.tokenizer.decode(t, true); };
-    auto px = torch::stack(rows.pixels);  // (rows, 3, S, S)
+    const auto& px = rows.pixels;
     if (!opts_.sequential) return generate::generate(*vlm_.model, rows.prompts, px, opts_.sampling, eos, decode, rows.seeds);
     std::vector<generate::Generated> gen;
     for (size_t r = 0; r < rows.prompts.size(); ++r) {
-      auto one = generate::generate(*vlm_.model, {rows.prompts[r]}, px.narrow(0, static_cast<int64_t>(r), 1),
+      auto one = generate::generate(*vlm_.model, {rows.prompts[r]}, {px[r]},
                                     opts_.sampling, eos, decode, {rows.seeds[r]});
       gen.push_back(std::move(one[0]));
     }

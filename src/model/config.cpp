@@ -1,5 +1,7 @@
 #include "model/config.h"
 
+#include "model/config_fields.h"
+
 #include "io/files.h"
 
 #include <stdexcept>
@@ -10,19 +12,8 @@ namespace {
 const char* const kActivations[] = {"silu", "gelu", "quick_gelu", "gelu_new", "gelu_pytorch_tanh",
                                     "gelu_fast", "relu"};
 
-template <typename T>
-void get_if(const nlohmann::json& j, const char* key, T& out, const std::string& where) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
-  try {
-    out = it->get<T>();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(where + ": field '" + key + "' has the wrong type: " + it->dump());
-  }
-}
+}  // namespace
 
-// A size field must lie in [lo, hi]: zero or negative sizes would divide by zero or index out of
-// range, and absurd ones (a width of 10^18) would reach libtorch's allocator.
 void check_size(int64_t value, int64_t lo, int64_t hi, const std::string& field, const std::string& where) {
   if (value < lo || value > hi)
     throw std::runtime_error(where + ": " + field + " " + std::to_string(value) + " is outside [" + std::to_string(lo) +
@@ -37,13 +28,23 @@ void check_activation(const std::string& act, const std::string& field, const st
   }
 }
 
-LlamaConfig parse_text(const nlohmann::json& j, const std::string& where) {
-  LlamaConfig c;
-  std::string model_type = "llama";
-  get_if(j, "model_type", model_type, where);
-  if (model_type != "llama" && model_type != "mistral")
-    throw std::runtime_error(where + ": text_config.model_type '" + model_type +
-                             "' is not supported (supported: llama)");
+void check_text_sizes(const LlamaConfig& c, const std::string& where) {
+  // Bounds far above any released LLaMA-family model, far below what would overflow.
+  check_size(c.vocab_size, 1, int64_t{1} << 24, "text_config.vocab_size", where);
+  check_size(c.hidden_size, 1, int64_t{1} << 16, "text_config.hidden_size", where);
+  check_size(c.intermediate_size, 1, int64_t{1} << 18, "text_config.intermediate_size", where);
+  check_size(c.num_hidden_layers, 1, 1024, "text_config.num_hidden_layers", where);
+  check_size(c.num_attention_heads, 1, 1024, "text_config.num_attention_heads", where);
+  check_size(c.num_key_value_heads, -1, 1024, "text_config.num_key_value_heads", where);  // -1 or 0: no GQA
+  check_size(c.head_dim, -1, 4096, "text_config.head_dim", where);  // -1: hidden_size / heads
+  check_size(c.max_position_embeddings, 1, int64_t{1} << 24, "text_config.max_position_embeddings", where);
+  if (c.head_dim <= 0 && c.hidden_size % c.num_attention_heads != 0)
+    throw std::runtime_error(where + ": text_config.hidden_size is not divisible by num_attention_heads");
+  if (c.num_attention_heads % c.kv_heads() != 0)
+    throw std::runtime_error(where + ": num_attention_heads is not a multiple of num_key_value_heads");
+}
+
+void read_text_fields(const nlohmann::json& j, LlamaConfig& c, const std::string& where) {
   get_if(j, "vocab_size", c.vocab_size, where);
   get_if(j, "hidden_size", c.hidden_size, where);
   get_if(j, "intermediate_size", c.intermediate_size, where);
@@ -62,22 +63,22 @@ LlamaConfig parse_text(const nlohmann::json& j, const std::string& where) {
   get_if(j, "eos_token_id", c.eos_token_id, where);
   get_if(j, "pad_token_id", c.pad_token_id, where);
   check_activation(c.hidden_act, "text_config.hidden_act", where);
+}
+
+namespace {
+
+LlamaConfig parse_text(const nlohmann::json& j, const std::string& where) {
+  LlamaConfig c;
+  std::string model_type = "llama";
+  get_if(j, "model_type", model_type, where);
+  if (model_type != "llama" && model_type != "mistral")
+    throw std::runtime_error(where + ": text_config.model_type '" + model_type +
+                             "' is not supported (supported: llama)");
+  read_text_fields(j, c, where);
   if (j.contains("rope_scaling") && !j["rope_scaling"].is_null())
     throw std::runtime_error(where + ": text_config.rope_scaling " + j["rope_scaling"].dump() +
                              " is not supported (LLaVA-1.5 uses none)");
-  // Bounds far above any released LLaMA-family model, far below what would overflow.
-  check_size(c.vocab_size, 1, int64_t{1} << 24, "text_config.vocab_size", where);
-  check_size(c.hidden_size, 1, int64_t{1} << 16, "text_config.hidden_size", where);
-  check_size(c.intermediate_size, 1, int64_t{1} << 18, "text_config.intermediate_size", where);
-  check_size(c.num_hidden_layers, 1, 1024, "text_config.num_hidden_layers", where);
-  check_size(c.num_attention_heads, 1, 1024, "text_config.num_attention_heads", where);
-  check_size(c.num_key_value_heads, -1, 1024, "text_config.num_key_value_heads", where);  // -1 or 0: no GQA
-  check_size(c.head_dim, -1, 4096, "text_config.head_dim", where);  // -1: hidden_size / heads
-  check_size(c.max_position_embeddings, 1, int64_t{1} << 24, "text_config.max_position_embeddings", where);
-  if (c.head_dim <= 0 && c.hidden_size % c.num_attention_heads != 0)
-    throw std::runtime_error(where + ": text_config.hidden_size is not divisible by num_attention_heads");
-  if (c.num_attention_heads % c.kv_heads() != 0)
-    throw std::runtime_error(where + ": num_attention_heads is not a multiple of num_key_value_heads");
+  check_text_sizes(c, where);
   return c;
 }
 

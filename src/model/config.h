@@ -2,6 +2,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace seva::model {
 
@@ -19,9 +20,14 @@ struct LlamaConfig {
   double rms_norm_eps = 1e-6;
   double rope_theta = 10000.0;
   bool attention_bias = false;
+  bool qkv_bias = false;  // biased q/k/v projections only (Qwen2): o_proj keeps no bias
   bool mlp_bias = false;
   bool tie_word_embeddings = false;
   int64_t bos_token_id = 1, eos_token_id = 2, pad_token_id = -1;
+
+  // M-RoPE (Qwen2-VL): how many of the head_dim/2 rotary frequencies follow the temporal, the
+  // height and the width position, in that order. Empty: one position per token (plain RoPE).
+  std::vector<int64_t> mrope_section;
 
   int64_t kv_heads() const { return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads; }
   int64_t dim_per_head() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }

@@ -12,16 +12,30 @@ void KvCache::select_rows(const torch::Tensor& rows) {
   for (auto& t : v) t = t.index_select(0, rows);
 }
 
-RotaryEmbedding::RotaryEmbedding(int64_t head_dim, double theta) {
+RotaryEmbedding::RotaryEmbedding(int64_t head_dim, double theta, const std::vector<int64_t>& mrope_section) {
   // inv_freq = 1 / theta^(2i/D), computed as transformers does (int64 arange -> float).
   auto exponents = torch::arange(0, head_dim, 2, torch::kInt64).to(torch::kFloat32) / static_cast<double>(head_dim);
   inv_freq_ = 1.0 / torch::pow(torch::tensor(theta, torch::kFloat32), exponents);
+  if (!mrope_section.empty()) {
+    std::vector<int64_t> axis;  // frequency i follows position axis axis[i]
+    for (size_t a = 0; a < mrope_section.size(); ++a) axis.insert(axis.end(), mrope_section[a], static_cast<int64_t>(a));
+    TORCH_CHECK(static_cast<int64_t>(axis.size()) == head_dim / 2, "mrope_section sums to ", axis.size(),
+                ", not head_dim/2 = ", head_dim / 2);
+    axis_of_freq_ = torch::tensor(axis, torch::kInt64);
+  }
 }
 
 Rope RotaryEmbedding::at(const torch::Tensor& positions, torch::ScalarType dtype) const {
   auto inv = inv_freq_.to(positions.device());
-  auto freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv;  // (B, T, D/2)
-  auto emb = torch::cat({freqs, freqs}, -1);                         // (B, T, D)
+  auto freqs = positions.to(torch::kFloat32).unsqueeze(-1) * inv;  // (B, T, D/2) or (3, B, T, D/2)
+  if (positions.dim() == 3) {
+    // M-RoPE: each frequency takes its angle from its section's axis (t, h or w). Text tokens
+    // have t = h = w, where this equals plain RoPE, so 2-D positions serve for them as well.
+    TORCH_CHECK(axis_of_freq_.defined() && positions.size(0) == 3, "3-axis positions need mrope_section");
+    auto idx = axis_of_freq_.to(positions.device()).view({1, 1, 1, -1}).expand({1, freqs.size(1), freqs.size(2), -1});
+    freqs = freqs.gather(0, idx).squeeze(0);
+  }
+  auto emb = torch::cat({freqs, freqs}, -1);  // (B, T, D)
   return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
@@ -41,9 +55,10 @@ torch::Tensor apply_rope(const torch::Tensor& x, const Rope& rope) {
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& cfg, int64_t layer_index_)
     : n_heads(cfg.num_attention_heads), n_kv_heads(cfg.kv_heads()), head_dim(cfg.dim_per_head()),
       layer_index(layer_index_) {
-  q_proj = register_module("q_proj", Linear(cfg.hidden_size, n_heads * head_dim, cfg.attention_bias));
-  k_proj = register_module("k_proj", Linear(cfg.hidden_size, n_kv_heads * head_dim, cfg.attention_bias));
-  v_proj = register_module("v_proj", Linear(cfg.hidden_size, n_kv_heads * head_dim, cfg.attention_bias));
+  const bool qkv_bias = cfg.attention_bias || cfg.qkv_bias;
+  q_proj = register_module("q_proj", Linear(cfg.hidden_size, n_heads * head_dim, qkv_bias));
+  k_proj = register_module("k_proj", Linear(cfg.hidden_size, n_kv_heads * head_dim, qkv_bias));
+  v_proj = register_module("v_proj", Linear(cfg.hidden_size, n_kv_heads * head_dim, qkv_bias));
   o_proj = register_module("o_proj", Linear(n_heads * head_dim, cfg.hidden_size, cfg.attention_bias));
 }
 
@@ -93,7 +108,7 @@ torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const Rope&
 }
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& cfg_)
-    : cfg(cfg_), rotary(cfg_.dim_per_head(), cfg_.rope_theta) {
+    : cfg(cfg_), rotary(cfg_.dim_per_head(), cfg_.rope_theta, cfg_.mrope_section) {
   embed_tokens = register_module("embed_tokens",
                                  torch::nn::Embedding(torch::nn::EmbeddingOptions(cfg.vocab_size, cfg.hidden_size)));
   layers = register_module("layers", torch::nn::ModuleList());

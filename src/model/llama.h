@@ -28,12 +28,14 @@ struct KvCache {
 // Precomputed inverse frequencies; builds Rope for any positions.
 class RotaryEmbedding {
  public:
-  RotaryEmbedding(int64_t head_dim, double theta);
-  // positions: (B, T) int64 -> cos/sin (B, T, head_dim) in `dtype` on positions' device.
+  RotaryEmbedding(int64_t head_dim, double theta, const std::vector<int64_t>& mrope_section = {});
+  // positions: (B, T) int64, or (3, B, T) temporal/height/width positions with M-RoPE -> cos/sin
+  // (B, T, head_dim) in `dtype` on positions' device.
   Rope at(const torch::Tensor& positions, torch::ScalarType dtype) const;
 
  private:
-  torch::Tensor inv_freq_;  // (head_dim/2,) float32, CPU
+  torch::Tensor inv_freq_;      // (head_dim/2,) float32, CPU
+  torch::Tensor axis_of_freq_;  // (head_dim/2,) int64: M-RoPE's axis per frequency; undefined without
 };
 
 struct LlamaAttentionImpl : torch::nn::Module {
@@ -67,7 +69,7 @@ TORCH_MODULE(LlamaDecoderLayer);
 // `model.*` of LlamaForCausalLM: embeddings, layers, final norm.
 struct LlamaModelImpl : torch::nn::Module {
   explicit LlamaModelImpl(const LlamaConfig& cfg);
-  // embeds: (B, T, C); positions: (B, T); bias: (B, 1, T, cached + T). Returns normed hidden (B, T, C).
+  // embeds: (B, T, C); positions: (B, T), or (3, B, T) with M-RoPE; bias: (B, 1, T, cached + T). Returns normed hidden (B, T, C).
   // With a cache, keys/values are appended at cache->length (the caller advances it).
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions,
                         const torch::Tensor& bias, KvCache* cache = nullptr);

@@ -4,6 +4,7 @@
 #include "model/clip.h"
 #include "model/config.h"
 #include "model/llama.h"
+#include "model/vlm_model.h"
 
 #include <vector>
 
@@ -18,53 +19,43 @@ struct LlavaMultiModalProjectorImpl : torch::nn::Module {
 };
 TORCH_MODULE(LlavaMultiModalProjector);
 
-struct LlavaForConditionalGenerationImpl : torch::nn::Module {
+struct LlavaForConditionalGenerationImpl : VisionLanguageModelImpl {
   explicit LlavaForConditionalGenerationImpl(const LlavaConfig& cfg);
 
-  // pixel_values: (N, 3, S, S), one row per image -> image embeddings (N, P, C_text).
-  // The vision tower runs once per image; layers past vision_feature_layer are skipped.
+  // Each image (3, S, S) -> the selected CLIP layer's patch features (P, C_vision). The tower runs
+  // once over the stacked images; layers past vision_feature_layer are skipped.
+  std::vector<torch::Tensor> vision_features(const std::vector<torch::Tensor>& images) override;
+  // The projector, over the stacked features: (P, C_text) per image.
+  std::vector<torch::Tensor> project(const std::vector<torch::Tensor>& features) override;
+  using VisionLanguageModelImpl::image_features;
+  // pixel_values: (N, 3, S, S) -> (N, P, C_text), for callers that hold a stacked batch.
   torch::Tensor image_features(const torch::Tensor& pixel_values);
-  // The tower's half of image_features: the selected layer's patch features (N, P, C_vision),
-  // before the projector. Training keeps these (smaller than the projected ones) and runs the
-  // projector each step, so an adapter on the projector trains.
-  torch::Tensor vision_features(const torch::Tensor& pixel_values);
+  using VisionLanguageModelImpl::forward_logits;
+  torch::Tensor forward_logits(const std::vector<std::vector<int64_t>>& ids, const torch::Tensor& pixel_values) {
+    return forward_logits(ids, pixel_values.unbind(0));
+  }
 
-  // Full-sequence logits (B, T_merged, vocab) for left-padded prompts: for tests and tools.
-  // Training and generation call the pieces (merge_prompts, language_model) directly so the
-  // lm_head runs only where logits are needed.
-  torch::Tensor forward_logits(const std::vector<std::vector<int64_t>>& ids, const torch::Tensor& pixel_values);
-
-  torch::ScalarType dtype() const;
-  torch::Device device() const;
+  int64_t image_token_id() const override { return cfg.image_token_index; }
+  std::string model_type() const override { return "llava"; }
+  nlohmann::json config_json() const override { return cfg.to_json(); }
+  std::string canonical_key(const std::string& key) const override;
+  std::string checkpoint_key(const std::string& name) const override { return name; }
+  torch::nn::Module& vision_encoder() override { return *vision_tower; }
+  std::string vision_prefix() const override { return "vision_tower."; }
+  torch::nn::Module& projector() override { return *multi_modal_projector; }
+  std::string projector_prefix() const override { return "multi_modal_projector."; }
+  int64_t image_tokens(int64_t, int64_t) const override { return cfg.image_tokens(); }
+  std::string image_token() const override { return "<image>"; }
+  int64_t fixed_image_size() const override { return cfg.vision.image_size; }
+  int64_t image_size_multiple() const override { return cfg.vision.patch_size; }
+  std::string default_image_aspect() const override { return "pad"; }  // LLaVA-1.5's training recipe
+  std::string chat_format() const override { return "llava_v1"; }
+  std::string describe() const override;
 
   LlavaConfig cfg;
   CLIPVisionModel vision_tower{nullptr};
   LlavaMultiModalProjector multi_modal_projector{nullptr};
-  LlamaForCausalLM language_model{nullptr};
 };
 TORCH_MODULE(LlavaForConditionalGeneration);
-
-// A batch of token sequences with the image embeddings spliced in: what the decoder sees.
-struct MergedBatch {
-  torch::Tensor embeds;          // (B, T, C)
-  torch::Tensor mask;            // (B, T) bool: true = real token, false = padding
-  torch::Tensor positions;       // (B, T) int64: 0, 1, ... over real tokens
-  std::vector<int64_t> lengths;  // real tokens per row
-  std::vector<int64_t> offsets;  // index of each row's first real token (left padding > 0)
-};
-
-enum class Padding { Left, Right };
-
-// Embeds `ids` and replaces each run of image tokens by the next image's embeddings
-// (`image_embeds` rows are consumed in order across the batch). A run of one <image> token is
-// expanded to P embeddings (transformers ≤ 4.44 prompts); a run of exactly P tokens is replaced
-// one for one (newer processors). Any other run length, or a count of runs that differs from the
-// number of images, is an error.
-MergedBatch merge_prompts(LlavaForConditionalGenerationImpl& model, const std::vector<std::vector<int64_t>>& ids,
-                          const torch::Tensor& image_embeds, Padding padding);
-
-// Additive attention bias (B, 1, Tq, Tk) for the last Tq of Tk positions: causal, and keys where
-// key_mask (B, Tk) is false are hidden.
-torch::Tensor causal_bias(const torch::Tensor& key_mask, int64_t q_len, torch::ScalarType dtype);
 
 }  // namespace seva::model

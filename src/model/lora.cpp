@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -39,6 +40,10 @@ std::string adapter_key_to_name(std::string key) {
 
 }  // namespace
 
+std::string adapter_key(const VisionLanguageModelImpl& model, const std::string& name) {
+  return kPeftPrefix + model.adapter_name(name);
+}
+
 bool LoraConfig::targets_projector() const {
   for (const auto& t : target_modules)
     if (t == "linear_1" || t == "linear_2") return true;
@@ -48,8 +53,14 @@ bool LoraConfig::targets_projector() const {
 double LoraConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
 
 nlohmann::json LoraConfig::to_peft_json() const {
-  auto targets = target_modules;
-  std::sort(targets.begin(), targets.end());
+  nlohmann::json targets = target_modules;
+  if (!target_regex.empty()) {
+    targets = target_regex;
+  } else {
+    auto sorted = target_modules;
+    std::sort(sorted.begin(), sorted.end());
+    targets = sorted;
+  }
   return {{"peft_type", "LORA"},       {"task_type", "CAUSAL_LM"},   {"r", r},
           {"lora_alpha", alpha},       {"lora_dropout", dropout},    {"use_rslora", use_rslora},
           {"target_modules", targets}, {"bias", "none"},             {"fan_in_fan_out", false},
@@ -74,16 +85,28 @@ LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string
   if (j.contains("modules_to_save") && !j["modules_to_save"].is_null() && !j["modules_to_save"].empty())
     throw std::runtime_error(src + ": modules_to_save is not supported");
   if (j.contains("target_modules")) {
-    if (!j["target_modules"].is_array())
-      throw std::runtime_error(src + ": target_modules as a regular expression is not supported; list the names");
-    c.target_modules = j["target_modules"].get<std::vector<std::string>>();
+    const auto& t = j["target_modules"];
+    if (t.is_string()) {
+      c.target_regex = t.get<std::string>();
+      try {
+        std::regex check(c.target_regex);
+      } catch (const std::regex_error& e) {
+        throw std::runtime_error(src + ": target_modules '" + c.target_regex + "' is not a regular expression seva reads (" +
+                                 e.what() + ")");
+      }
+    } else if (t.is_array() && std::all_of(t.begin(), t.end(), [](const nlohmann::json& x) { return x.is_string(); })) {
+      c.target_modules = t.get<std::vector<std::string>>();
+    } else {
+      throw std::runtime_error(src + ": target_modules must be a list of names or a regular expression");
+    }
   }
   return c;
 }
 
-std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditionalGenerationImpl& model,
+std::vector<std::pair<std::string, LinearImpl*>> lora_targets(VisionLanguageModelImpl& model,
                                                               const LoraConfig& cfg) {
   std::vector<std::pair<std::string, LinearImpl*>> out;
+  const std::regex regex(cfg.target_regex.empty() ? "" : cfg.target_regex);
   auto scan = [&](torch::nn::Module& root, const std::string& prefix) {
     for (auto& item : root.named_modules(prefix)) {
       auto* lin = item.value()->as<LinearImpl>();
@@ -91,12 +114,15 @@ std::vector<std::pair<std::string, LinearImpl*>> lora_targets(LlavaForConditiona
       const auto& name = item.key();
       auto last = name.substr(name.rfind('.') + 1);
       if (last == "lora_A" || last == "lora_B") continue;
-      if (std::find(cfg.target_modules.begin(), cfg.target_modules.end(), last) != cfg.target_modules.end())
-        out.emplace_back(name, lin);
+      const bool hit = cfg.target_regex.empty()
+                           ? std::find(cfg.target_modules.begin(), cfg.target_modules.end(), last) != cfg.target_modules.end()
+                           : std::regex_match(model.adapter_name(name), regex);  // PEFT matches its own names
+      if (hit) out.emplace_back(name, lin);
     }
   };
   scan(*model.language_model->model->layers, "language_model.model.layers");
-  scan(*model.multi_modal_projector, "multi_modal_projector");
+  auto projector = model.projector_prefix();
+  scan(model.projector(), projector.substr(0, projector.size() - 1));  // without the trailing '.' 
   return out;
 }
 
@@ -104,7 +130,7 @@ torch::ScalarType training_lora_dtype(torch::ScalarType base) {
   return base == torch::kBFloat16 || base == torch::kFloat16 ? torch::kFloat32 : base;
 }
 
-std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg,
+std::vector<torch::Tensor> add_lora(VisionLanguageModelImpl& model, const LoraConfig& cfg,
                                     c10::optional<torch::ScalarType> dtype) {
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   auto targets = lora_targets(model, cfg);
@@ -120,17 +146,17 @@ std::vector<torch::Tensor> add_lora(LlavaForConditionalGenerationImpl& model, co
   return trainable;
 }
 
-void set_lora_enabled(LlavaForConditionalGenerationImpl& model, bool enabled) {
+void set_lora_enabled(VisionLanguageModelImpl& model, bool enabled) {
   for (auto& m : model.modules())
     if (auto* lin = m->as<LinearImpl>()) lin->lora_enabled = enabled;
 }
 
-void merge_lora(LlavaForConditionalGenerationImpl& model) {
+void merge_lora(VisionLanguageModelImpl& model) {
   for (auto& m : model.modules())
     if (auto* lin = m->as<LinearImpl>()) lin->merge_lora();
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(LlavaForConditionalGenerationImpl& model) {
+std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(VisionLanguageModelImpl& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (auto& item : model.named_parameters(true))
     if (item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos)
@@ -138,18 +164,20 @@ std::vector<std::pair<std::string, torch::Tensor>> lora_parameters(LlavaForCondi
   return out;
 }
 
-void save_adapter(LlavaForConditionalGenerationImpl& model, const LoraConfig& cfg, const std::string& dir,
+void save_adapter(VisionLanguageModelImpl& model, const LoraConfig& cfg, const std::string& dir,
                   const std::string& base_model) {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (auto& [name, t] : lora_parameters(model)) tensors.emplace_back(kPeftPrefix + name, t.detach().cpu());
+  for (auto& [name, t] : lora_parameters(model)) tensors.emplace_back(adapter_key(model, name), t.detach().cpu());
   if (tensors.empty()) throw std::runtime_error("save_adapter: the model has no LoRA adapter");
   io::save_safetensors(io::join_path(dir, "adapter_model.safetensors"), tensors, {{"format", "pt"}});
-  auto j = cfg.to_peft_json();
+  auto written = cfg;
+  if (written.target_regex.empty()) written.target_regex = model.peft_target_regex(cfg.target_modules);
+  auto j = written.to_peft_json();
   j["base_model_name_or_path"] = base_model;
   io::write_file_atomic(io::join_path(dir, "adapter_config.json"), j.dump(2) + "\n");
 }
 
-LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::string& dir) {
+LoraConfig load_adapter(VisionLanguageModelImpl& model, const std::string& dir) {
   auto cfg_path = io::join_path(dir, "adapter_config.json");
   auto w_path = io::join_path(dir, "adapter_model.safetensors");
   if (!io::file_exists(cfg_path)) throw std::runtime_error(cfg_path + ": no adapter_config.json in the adapter directory");
@@ -160,7 +188,7 @@ LoraConfig load_adapter(LlavaForConditionalGenerationImpl& model, const std::str
   std::map<std::string, std::string> by_name;
   for (const auto& key : file.keys()) {
     auto name = adapter_key_to_name(key);
-    if (name.empty()) throw std::runtime_error(w_path + ": tensor '" + key + "' is not a LoRA weight of a LLaVA or LLaMA model");
+    if (name.empty()) throw std::runtime_error(w_path + ": tensor '" + key + "' is not a LoRA weight of this model's decoder or projector");
     by_name[name] = key;
   }
   auto dtype = model.dtype();

@@ -1,4 +1,4 @@
-// The llava_v1 prompt template and answer stripping.
+// The conversation templates (llava_v1, ChatML) and answer stripping.
 #include "text/conversation.h"
 
 #include "io/files.h"
@@ -18,8 +18,12 @@ const char* const kLlavaV1System =
     "A chat between a curious human and an artificial intelligence assistant. The assistant gives "
     "helpful, detailed, and polite answers to the human's questions.";
 
-ChatTemplate ChatTemplate::from_model_dir(const std::string& model_dir) {
+const char* const kChatMLSystem = "You are a helpful assistant.";
+
+ChatTemplate ChatTemplate::from_model_dir(const std::string& model_dir, Format format) {
   ChatTemplate t;
+  t.format = format;
+  t.system = format == Format::ChatML ? kChatMLSystem : kLlavaV1System;
   const std::string path = io::join_path(model_dir, "seva.json");
   if (!io::file_exists(path)) return t;
   nlohmann::json j;
@@ -35,12 +39,35 @@ ChatTemplate ChatTemplate::from_model_dir(const std::string& model_dir) {
   return t;
 }
 
-std::string ChatTemplate::prefix() const { return system.empty() ? std::string() : system + " "; }
-
-std::string ChatTemplate::prompt(const std::string& question) const {
-  const bool has_image = question.find("<image>") != std::string::npos;
-  return prefix() + "USER: " + (has_image ? "" : "<image>\n") + question + " ASSISTANT:";
+std::string ChatTemplate::prefix() const {
+  if (system.empty()) return "";
+  return format == Format::ChatML ? "<|im_start|>system\n" + system + "<|im_end|>\n" : system + " ";
 }
+
+std::string ChatTemplate::image_marker() const {
+  return format == Format::ChatML ? "<|vision_start|><|image_pad|><|vision_end|>" : "<image>";
+}
+
+std::string ChatTemplate::user_turn(const std::string& question) const {
+  if (format == Format::ChatML) return "<|im_start|>user\n" + question + "<|im_end|>\n<|im_start|>assistant\n";
+  return "USER: " + question + " ASSISTANT:";
+}
+
+std::string ChatTemplate::answer_lead() const { return format == Format::ChatML ? "" : " "; }
+std::string ChatTemplate::answer_end_token() const { return format == Format::ChatML ? "<|im_end|>" : "</s>"; }
+std::string ChatTemplate::after_answer() const { return format == Format::ChatML ? "\n" : ""; }
+
+std::string ChatTemplate::place_image(const std::string& question) const {
+  const auto at = question.find("<image>");
+  if (format == Format::LlavaV1) return (at == std::string::npos ? "<image>\n" : "") + question;
+  if (at == std::string::npos) return image_marker() + question;
+  // LLaVA-style data writes "<image>\n" before the question: the marker takes its place.
+  std::string q = question;
+  q.replace(at, q.compare(at, 8, "<image>\n") == 0 ? 8 : 7, image_marker());
+  return q;
+}
+
+std::string ChatTemplate::prompt(const std::string& question) const { return prefix() + user_turn(place_image(question)); }
 
 std::string strip_answer(const std::string& answer) {
   std::string s = strip(answer);

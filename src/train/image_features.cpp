@@ -9,12 +9,12 @@ namespace seva::train {
 ImageFeatures::ImageFeatures(generate::Vlm& vlm, std::string images_dir, bool tower_trains, int64_t budget_bytes)
     : vlm_(vlm), images_dir_(std::move(images_dir)), tower_trains_(tower_trains), budget_bytes_(budget_bytes) {}
 
-torch::Tensor ImageFeatures::tower(const std::vector<std::string>& images) {
+std::vector<torch::Tensor> ImageFeatures::tower(const std::vector<std::string>& images) {
   auto& m = *vlm_.model;
   if (tower_trains_) {
     std::vector<torch::Tensor> px;
     for (const auto& image : images) px.push_back(vlm_.pixels(io::join_path(images_dir_, image)));
-    return m.vision_features(torch::stack(px));
+    return m.vision_features(px);
   }
   // The images not kept yet, each once, through the tower in one batch.
   std::vector<std::string> todo;
@@ -28,9 +28,9 @@ torch::Tensor ImageFeatures::tower(const std::vector<std::string>& images) {
     }
   if (!todo.empty()) {
     torch::NoGradGuard ng;
-    auto f = m.vision_features(torch::stack(px));
+    auto f = m.vision_features(px);
     for (size_t k = 0; k < todo.size(); ++k) {
-      auto one = f[static_cast<int64_t>(k)];
+      auto one = f[k];
       fresh[todo[k]] = one;
       const int64_t bytes = one.numel() * static_cast<int64_t>(one.element_size());
       if (cached_bytes_ + bytes <= budget_bytes_) {
@@ -44,11 +44,11 @@ torch::Tensor ImageFeatures::tower(const std::vector<std::string>& images) {
     auto it = kept_.find(image);
     out.push_back(it != kept_.end() ? it->second : fresh.at(image));
   }
-  return torch::stack(out);
+  return out;
 }
 
-torch::Tensor ImageFeatures::operator()(const std::vector<std::string>& images) {
-  return vlm_.model->multi_modal_projector(tower(images));
+std::vector<torch::Tensor> ImageFeatures::operator()(const std::vector<std::string>& images) {
+  return vlm_.model->project(tower(images));
 }
 
 }  // namespace seva::train

@@ -13,20 +13,21 @@ namespace {
 // predictions come from.
 struct Row {
   torch::Tensor embeds;                    // (L, C)
-  std::vector<int64_t> positions;          // (L)
+  torch::Tensor positions;                 // (A, L): A = 1, or 3 with M-RoPE
   std::vector<int64_t> segment;            // -1 for prompt, i for answer i
   std::vector<std::vector<int64_t>> from;  // per answer: the row indices whose logits predict its tokens
 };
 
-Row build_row(model::LlavaForConditionalGenerationImpl& model, const PackedExample& ex, const torch::Tensor& feats) {
-  auto merged = model::merge_prompts(model, {ex.prompt_ids}, feats.unsqueeze(0), model::Padding::Right);
+Row build_row(model::VisionLanguageModelImpl& model, const PackedExample& ex, const torch::Tensor& feats) {
+  auto merged = model.merge_prompts({ex.prompt_ids}, {feats}, model::Padding::Right);
   Row row;
   const int64_t P = merged.embeds.size(1);
+  const int64_t next = merged.next_position[0];  // answers continue from the prompt's next position
   std::vector<torch::Tensor> pieces{merged.embeds[0]};
-  for (int64_t t = 0; t < P; ++t) {
-    row.positions.push_back(t);
-    row.segment.push_back(-1);
-  }
+  std::vector<torch::Tensor> positions{merged.positions.dim() == 3 ? merged.positions.select(1, 0).cpu()
+                                                                   : merged.positions.cpu()};
+  const int64_t A = positions[0].size(0);
+  row.segment.assign(P, -1);
   auto& embed = model.language_model->model->embed_tokens;
   int64_t start = P;
   for (size_t i = 0; i < ex.answers.size(); ++i) {
@@ -34,15 +35,17 @@ Row build_row(model::LlavaForConditionalGenerationImpl& model, const PackedExamp
     if (a.empty()) throw std::runtime_error("an answer has no tokens");
     pieces.push_back(embed(torch::tensor(a, torch::kInt64).to(model.device())));
     std::vector<int64_t> from{P - 1};  // the prompt's last position predicts the first answer token
-    for (size_t t = 0; t < a.size(); ++t) {
-      row.positions.push_back(P + static_cast<int64_t>(t));
+    const int64_t n = static_cast<int64_t>(a.size());
+    positions.push_back(torch::arange(next, next + n, torch::kInt64).view({1, n}).expand({A, n}));
+    for (int64_t t = 0; t < n; ++t) {
       row.segment.push_back(static_cast<int64_t>(i));
-      if (t + 1 < a.size()) from.push_back(start + static_cast<int64_t>(t));
+      if (t + 1 < n) from.push_back(start + t);
     }
     row.from.push_back(from);
     start += static_cast<int64_t>(a.size());
   }
   row.embeds = torch::cat(pieces, 0);
+  row.positions = torch::cat(positions, 1);
   return row;
 }
 
@@ -62,29 +65,31 @@ torch::Tensor block_bias(const Row& row, int64_t T, torch::ScalarType dtype) {
 
 }  // namespace
 
-std::vector<torch::Tensor> packed_logps(model::LlavaForConditionalGenerationImpl& model,
+std::vector<torch::Tensor> packed_logps(model::VisionLanguageModelImpl& model,
                                         const std::vector<PackedExample>& examples,
-                                        const torch::Tensor& image_features) {
-  if (static_cast<int64_t>(examples.size()) != image_features.size(0))
+                                        const std::vector<torch::Tensor>& image_features) {
+  if (examples.size() != image_features.size())
     throw std::invalid_argument("packed_logps: one image feature row per example expected");
   const auto dtype = model.dtype();
   const auto device = model.device();
   std::vector<Row> rows;
   int64_t T = 0;
   for (size_t e = 0; e < examples.size(); ++e) {
-    rows.push_back(build_row(model, examples[e], image_features[static_cast<int64_t>(e)]));
+    rows.push_back(build_row(model, examples[e], image_features[e]));
     T = std::max<int64_t>(T, rows.back().embeds.size(0));
   }
   const int64_t B = static_cast<int64_t>(rows.size()), C = rows[0].embeds.size(1);
   std::vector<torch::Tensor> embeds, biases;
-  auto positions = torch::zeros({B, T}, torch::kInt64);
+  const int64_t A = rows[0].positions.size(0);
+  auto positions = torch::zeros({A, B, T}, torch::kInt64);
   for (int64_t b = 0; b < B; ++b) {
     auto& r = rows[b];
     int64_t L = r.embeds.size(0);
     embeds.push_back(L < T ? torch::cat({r.embeds, torch::zeros({T - L, C}, r.embeds.options())}, 0) : r.embeds);
     biases.push_back(block_bias(r, T, dtype));
-    positions[b].narrow(0, 0, L).copy_(torch::tensor(r.positions, torch::kInt64));
+    positions.select(1, b).narrow(1, 0, L).copy_(r.positions);
   }
+  if (A == 1) positions = positions.squeeze(0);
   auto hidden = model.language_model->model->forward(torch::stack(embeds), positions.to(device),
                                                      torch::stack(biases).unsqueeze(1).to(device));  // (B, T, C)
   // Gather only the positions that predict answer tokens, then one lm_head + log-softmax.
@@ -115,17 +120,17 @@ std::vector<torch::Tensor> packed_logps(model::LlavaForConditionalGenerationImpl
   return out;
 }
 
-std::vector<torch::Tensor> separate_logps(model::LlavaForConditionalGenerationImpl& model,
+std::vector<torch::Tensor> separate_logps(model::VisionLanguageModelImpl& model,
                                           const std::vector<PackedExample>& examples,
-                                          const torch::Tensor& image_features) {
+                                          const std::vector<torch::Tensor>& image_features) {
   std::vector<PackedExample> singles;
   std::vector<torch::Tensor> feats;
   for (size_t e = 0; e < examples.size(); ++e)
     for (const auto& a : examples[e].answers) {
       singles.push_back({examples[e].prompt_ids, {a}});
-      feats.push_back(image_features[static_cast<int64_t>(e)]);
+      feats.push_back(image_features[e]);
     }
-  auto flat = packed_logps(model, singles, torch::stack(feats));
+  auto flat = packed_logps(model, singles, feats);
   std::vector<torch::Tensor> out;
   size_t at = 0;
   for (const auto& ex : examples) {

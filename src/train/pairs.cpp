@@ -95,14 +95,17 @@ PackedExample tokenize_pair(const text::Tokenizer& tok, const text::ChatTemplate
   bool templated = pair.prompt.empty();
   std::string prompt = templated ? chat.prompt(pair.question) : pair.prompt;
   ex.prompt_ids = tok.encode(prompt);
+  // The answer ends with its end-of-turn token: EOS for llava_v1, <|im_end|> for ChatML.
+  const int64_t end = chat.format == text::ChatTemplate::Format::ChatML ? tok.token_to_id(chat.answer_end_token()) : tok.eos_id();
+  if (end < 0) throw std::runtime_error(pair.source + ": the tokenizer has no " + chat.answer_end_token() + " token");
   std::vector<std::string> answers{pair.chosen};
   answers.insert(answers.end(), pair.rejected.begin(), pair.rejected.end());
   for (const auto& a : answers) {
-    auto full = tok.encode(prompt + (templated ? " " : "") + a);
+    auto full = tok.encode(prompt + (templated ? chat.answer_lead() : "") + a);
     if (full.size() < ex.prompt_ids.size() || !std::equal(ex.prompt_ids.begin(), ex.prompt_ids.end(), full.begin()))
       throw std::runtime_error(pair.source + ": the prompt's tokens are not a prefix of prompt + answer's tokens");
     std::vector<int64_t> ids(full.begin() + static_cast<long>(ex.prompt_ids.size()), full.end());
-    ids.push_back(tok.eos_id());
+    ids.push_back(end);
     ex.answers.push_back(ids);
   }
   return ex;

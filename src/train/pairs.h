@@ -40,9 +40,10 @@ nlohmann::json official_json(const PreferencePair& p);
 void write_pairs(const std::vector<PreferencePair>& pairs, const std::string& path, const std::string& format);
 
 // TRL's convention: the prompt and the answer are tokenised together as one string, the prompt's
-// ids must be a prefix of the result, the rest plus EOS are the answer's labels. With a question,
-// prompt = chat.prompt(question) and the answer follows "ASSISTANT:" after one space; a raw
-// prompt takes the answer verbatim.
+// ids must be a prefix of the result, the rest plus the end-of-turn token (EOS, or ChatML's
+// <|im_end|>) are the answer's labels. With a question, prompt = chat.prompt(question) and the
+// answer follows chat.answer_lead() (one space after llava_v1's "ASSISTANT:"); a raw prompt takes
+// the answer verbatim.
 PackedExample tokenize_pair(const text::Tokenizer& tok, const text::ChatTemplate& chat, const PreferencePair& pair);
 
 }  // namespace seva::train

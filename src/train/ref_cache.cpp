@@ -112,7 +112,7 @@ void gather_fresh(const nlohmann::json& mine, std::vector<torch::Tensor>& ref, R
 
 }  // namespace
 
-std::vector<torch::Tensor> reference_logps(model::LlavaForConditionalGenerationImpl& model,
+std::vector<torch::Tensor> reference_logps(model::VisionLanguageModelImpl& model,
                                            const std::vector<PreferencePair>& pairs,
                                            const std::vector<PackedExample>& examples, ImageFeatures& features,
                                            const RefCacheSpec& spec) {

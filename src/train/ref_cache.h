@@ -53,7 +53,7 @@ struct RefCacheSpec {
 // computed by `model` as it is (the base model: no adapter yet). Pairs the cache holds are read;
 // the rest run in chunks, chunk c on rank c % world, each row appended to the cache as it comes
 // (one process), or gathered and written by rank 0 (several), so a killed run keeps them.
-std::vector<torch::Tensor> reference_logps(model::LlavaForConditionalGenerationImpl& model,
+std::vector<torch::Tensor> reference_logps(model::VisionLanguageModelImpl& model,
                                            const std::vector<PreferencePair>& pairs,
                                            const std::vector<PackedExample>& examples, ImageFeatures& features,
                                            const RefCacheSpec& spec);

@@ -109,21 +109,33 @@ std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped)
   return out;
 }
 
+// The first turn carries the image, its marker placed as the template places it.
+static std::string sft_question(const text::ChatTemplate& chat, const std::string& q, bool first) {
+  return first ? chat.place_image(q) : q;
+}
+
 std::string sft_conversation_text(const text::ChatTemplate& chat, const SftExample& ex) {
   std::string s = chat.prefix();
-  for (const auto& [q, a] : ex.turns) s += "USER: " + q + " ASSISTANT: " + a + "</s>";
+  bool first = true;
+  for (const auto& [q, a] : ex.turns) {
+    s += chat.user_turn(sft_question(chat, q, first)) + chat.answer_lead() + a + chat.answer_end_token() + chat.after_answer();
+    first = false;
+  }
   return s;
 }
 
 SftTokens tokenize_dialogue(const text::Tokenizer& tok, const text::ChatTemplate& chat, const SftExample& ex) {
   SftTokens out;
   std::string text = chat.prefix();
-  std::vector<std::pair<std::string, std::string>> spans;  // (text before answer, text through its </s>)
+  std::vector<std::pair<std::string, std::string>> spans;  // (text before answer, text through its end token)
+  bool first = true;
   for (const auto& [q, a] : ex.turns) {
-    text += "USER: " + q + " ASSISTANT:";
+    text += chat.user_turn(sft_question(chat, q, first));
+    first = false;
     std::string before = text;
-    text += " " + a + "</s>";
+    text += chat.answer_lead() + a + chat.answer_end_token();
     spans.emplace_back(before, text);
+    text += chat.after_answer();
   }
   out.ids = tok.encode(text);
   out.labels.assign(out.ids.size(), false);
@@ -131,20 +143,21 @@ SftTokens tokenize_dialogue(const text::Tokenizer& tok, const text::ChatTemplate
     auto b = tok.encode(before), t = tok.encode(through);
     if (!starts_with(out.ids, b) || !starts_with(out.ids, t) || t.size() <= b.size())
       throw std::runtime_error(ex.source + ": the dialogue's tokens do not split at an answer boundary");
-    if (t.back() != tok.eos_id())
-      throw std::runtime_error(ex.source + ": the tokenizer does not read </s> as its EOS token");
+    if (t.back() != tok.token_to_id(chat.answer_end_token()))
+      throw std::runtime_error(ex.source + ": the tokenizer does not read " + chat.answer_end_token() + " as one token");
     for (size_t j = b.size(); j < t.size(); ++j) out.labels[j] = true;
   }
-  int64_t images = std::count(out.ids.begin(), out.ids.end(), tok.image_token_id());
-  if (images != 1) throw std::runtime_error(ex.source + ": the dialogue must hold exactly one <image> token");
+  const auto marker = chat.format == text::ChatTemplate::Format::ChatML ? "<|image_pad|>" : "<image>";
+  int64_t images = std::count(out.ids.begin(), out.ids.end(), tok.token_to_id(marker));
+  if (images != 1) throw std::runtime_error(ex.source + std::string(": the dialogue must hold exactly one ") + marker + " token");
   return out;
 }
 
-torch::Tensor sft_logps(model::LlavaForConditionalGenerationImpl& model, const std::vector<SftTokens>& examples,
-                        const torch::Tensor& image_features) {
+torch::Tensor sft_logps(model::VisionLanguageModelImpl& model, const std::vector<SftTokens>& examples,
+                        const std::vector<torch::Tensor>& image_features) {
   std::vector<std::vector<int64_t>> ids;
   for (const auto& e : examples) ids.push_back(e.ids);
-  auto batch = model::merge_prompts(model, ids, image_features, model::Padding::Right);
+  auto batch = model.merge_prompts(ids, image_features, model::Padding::Right);
   const int64_t B = batch.embeds.size(0), T = batch.embeds.size(1), C = batch.embeds.size(2);
   auto device = model.device();
   auto bias = model::causal_bias(batch.mask, T, model.dtype());
@@ -154,7 +167,7 @@ torch::Tensor sft_logps(model::LlavaForConditionalGenerationImpl& model, const s
     const auto& e = examples[static_cast<size_t>(b)];
     // The <image> token became P embeddings: later tokens shift by the difference in length.
     const int64_t shift = batch.lengths[b] - static_cast<int64_t>(e.ids.size());
-    size_t img = std::find(e.ids.begin(), e.ids.end(), model.cfg.image_token_index) - e.ids.begin();
+    size_t img = std::find(e.ids.begin(), e.ids.end(), model.image_token_id()) - e.ids.begin();
     for (size_t j = 1; j < e.ids.size(); ++j) {
       if (!e.labels[j]) continue;
       int64_t m = static_cast<int64_t>(j) + (j > img ? shift : 0);
@@ -201,7 +214,7 @@ struct Trainables {
   }
 };
 
-Trainables make_trainables(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o,
+Trainables make_trainables(model::VisionLanguageModelImpl& m, const SftOptions& o,
                            const std::set<std::string>& parts) {
   Trainables t;
   for (auto& p : m.parameters()) p.set_requires_grad(false);
@@ -213,8 +226,8 @@ Trainables make_trainables(model::LlavaForConditionalGenerationImpl& m, const Sf
       t.params.push_back(p);
     }
   };
-  if (parts.count("vision")) enable(*m.vision_tower);
-  if (parts.count("projector")) enable(*m.multi_modal_projector);
+  if (parts.count("vision")) enable(m.vision_encoder());
+  if (parts.count("projector")) enable(m.projector());
   if (parts.count("language")) enable(*m.language_model);
   for (auto& p : t.params) {
     if (p.scalar_type() == torch::kBFloat16 || p.scalar_type() == torch::kFloat16) {
@@ -233,7 +246,7 @@ Trainables make_trainables(model::LlavaForConditionalGenerationImpl& m, const Sf
 }
 
 // AdamW with two parameter groups: weight matrices decay; biases, norms and embedding tables do not.
-std::unique_ptr<torch::optim::AdamW> make_optimizer(model::LlavaForConditionalGenerationImpl& m, const Trainables& t,
+std::unique_ptr<torch::optim::AdamW> make_optimizer(model::VisionLanguageModelImpl& m, const Trainables& t,
                                                     const SftOptions& o) {
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& item : m.named_parameters(true)) {
@@ -258,26 +271,21 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer(model::LlavaForConditionalGe
 
 // The weights that train: an adapter (plus the non-LoRA trainables, LLaVA-style) or a full
 // llava-hf checkpoint with the model's processor files; float32 masters beside them.
-void write_weights(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o, const std::set<std::string>& parts,
+void write_weights(model::VisionLanguageModelImpl& m, const SftOptions& o, const std::set<std::string>& parts,
                    const std::string& dir) {
   if (o.lora) {
     model::save_adapter(m, o.lora_config, dir, o.model.model_dir);
     if (parts.empty()) return;
     std::vector<std::pair<std::string, torch::Tensor>> extra;
     for (auto& item : m.named_parameters(true))
-      if ((parts.count("vision") && item.key().rfind("vision_tower.", 0) == 0) ||
-          (parts.count("projector") && item.key().rfind("multi_modal_projector.", 0) == 0))
+      if ((parts.count("vision") && item.key().rfind(m.vision_prefix(), 0) == 0) ||
+          (parts.count("projector") && item.key().rfind(m.projector_prefix(), 0) == 0))
         extra.emplace_back(item.key(), item.value().detach().cpu());
     io::save_safetensors(io::join_path(dir, "non_lora_trainables.safetensors"), extra);
     return;
   }
-  model::save_llava(m, dir);
-  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-                        "preprocessor_config.json", "generation_config.json", "tokenizer.json", "chat_template.json",
-                        "seva.json", "processor_config.json"}) {
-    auto src = io::join_path(o.model.model_dir, f);
-    if (io::file_exists(src)) io::write_file_atomic(io::join_path(dir, f), io::read_file(src));
-  }
+  model::save_model(m, dir);
+  model::copy_processor_files(o.model.model_dir, dir);
 }
 
 void write_masters(const Trainables& t, const std::string& dir) {
@@ -288,7 +296,7 @@ void write_masters(const Trainables& t, const std::string& dir) {
 }
 
 // Restores what write_weights and write_masters wrote (exact with the masters).
-void load_weights(model::LlavaForConditionalGenerationImpl& m, const SftOptions& o, Trainables& t, const std::string& dir) {
+void load_weights(model::VisionLanguageModelImpl& m, const SftOptions& o, Trainables& t, const std::string& dir) {
   torch::NoGradGuard ng;
   std::unique_ptr<io::SafetensorsFile> adapter, extra;
   std::unique_ptr<io::Checkpoint> full;
@@ -303,9 +311,10 @@ void load_weights(model::LlavaForConditionalGenerationImpl& m, const SftOptions&
     auto& p = item.value();
     if (!p.requires_grad()) continue;
     const auto& name = item.key();
-    if (adapter && adapter->contains("base_model.model." + name)) p.copy_(adapter->get("base_model.model." + name, p.scalar_type()));
+    const auto key = m.checkpoint_key(name), peft = model::adapter_key(m, name);
+    if (adapter && adapter->contains(peft)) p.copy_(adapter->get(peft, p.scalar_type()));
     else if (extra && extra->contains(name)) p.copy_(extra->get(name, p.scalar_type()));
-    else if (full && full->contains(name)) p.copy_(full->get(name, p.scalar_type()));
+    else if (full && full->contains(key)) p.copy_(full->get(key, p.scalar_type()));
     else throw std::runtime_error(dir + ": the checkpoint holds no weights for " + name);
   }
   if (t.master_by_name.empty()) return;

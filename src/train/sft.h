@@ -43,9 +43,9 @@ SftTokens tokenize_dialogue(const text::Tokenizer& tok, const text::ChatTemplate
 
 // Summed log-probability of the labelled tokens of each example and their count, with one causal
 // forward per micro-batch (lm_head and log-softmax only at labelled positions).
-// image_features: (E, P, C), one per example.
-torch::Tensor sft_logps(model::LlavaForConditionalGenerationImpl& model, const std::vector<SftTokens>& examples,
-                        const torch::Tensor& image_features);
+// image_features: model.image_features' output, one per example.
+torch::Tensor sft_logps(model::VisionLanguageModelImpl& model, const std::vector<SftTokens>& examples,
+                        const std::vector<torch::Tensor>& image_features);
 
 struct SftOptions {
   generate::ModelOptions model;

@@ -21,7 +21,7 @@ enum DpoSum { kLoss, kNll, kRewardChosen, kRewardRejected, kAccuracy, kLogpChose
 // What one DPO micro-batch computes: packed log-probabilities of the chosen and rejected
 // answers under the policy, against the cached reference ones.
 struct DpoStep {
-  model::LlavaForConditionalGenerationImpl& m;
+  model::VisionLanguageModelImpl& m;
   const TrainOptions& o;
   const std::vector<PreferencePair>& pairs;
   const std::vector<PackedExample>& examples;
