@@ -110,3 +110,13 @@ TEST_P(QwenCli, GeneratePairTrainMergeLogpsSftEval) {
 
 INSTANTIATE_TEST_SUITE_P(Families, QwenCli, ::testing::Values("qwen2-vl", "qwen2.5-vl"),
                          [](const auto& info) { return info.param == "qwen2-vl" ? std::string("Qwen2") : std::string("Qwen2_5"); });
+
+TEST_P(QwenCli, BenchRunsTheFamilyAndBothDpoModesAgree) {
+  const auto json = seva::test::temp_dir("qwen_bench_" + GetParam()) + "/bench.json";
+  auto r = run_seva("bench --size tiny --family " + GetParam() + " --threads 2 --json " + json);
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = seva::io::read_json(json);
+  EXPECT_EQ(j["family"], GetParam());
+  EXPECT_LT(j["loss_max_abs_diff"].get<double>(), 1e-5);
+  EXPECT_GT(j["generate_b4"]["tokens_per_s"].get<double>(), 0.0);
+}

@@ -7,6 +7,7 @@
 #include "io/files.h"
 #include "model/init.h"
 #include "model/layers.h"
+#include "model/qwen2_vl.h"
 #include "util/strings.h"
 
 #include <torch/cuda.h>
@@ -40,49 +41,137 @@
 
 namespace seva::bench {
 
-Size make_size(const std::string& name) {
-  Size s;
-  s.name = name;
+namespace {
+
+// The workload of a size, the same for every family.
+void set_workload(Size& s) {
+  if (s.name == "tiny") {
+    s.prompt_text_tokens = 20, s.gen_batch = 4, s.new_tokens = 8, s.dpo_pairs = 2;
+    s.chosen_lengths = {8, 5}, s.rejected_lengths = {6, 9};
+    s.lora_r = 16, s.lora_alpha = 32, s.reps = 2;
+  } else if (s.name == "small") {
+    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 4;
+    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
+    s.lora_r = 64, s.lora_alpha = 128, s.reps = 2;
+  } else if (s.name == "7b") {
+    // The paper's LoRA (r 1024, alpha 2048).
+    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 2;
+    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
+    s.lora_r = 1024, s.lora_alpha = 2048, s.reps = 3;
+  } else {
+    throw std::invalid_argument("unknown --size '" + s.name + "' (tiny, small, 7b)");
+  }
+}
+
+void set_llava_shape(Size& s) {
   auto& t = s.cfg.text;
   auto& v = s.cfg.vision;
-  if (name == "tiny") {
+  if (s.name == "tiny") {
     t.hidden_size = 256, t.num_hidden_layers = 4, t.num_attention_heads = 4, t.intermediate_size = 688;
     t.vocab_size = 8000;
     v.hidden_size = 192, v.num_hidden_layers = 3, v.num_attention_heads = 3, v.intermediate_size = 768;
     v.image_size = 112, v.patch_size = 14;  // 64 image tokens
-    s.prompt_text_tokens = 20, s.gen_batch = 4, s.new_tokens = 8, s.dpo_pairs = 2;
-    s.chosen_lengths = {8, 5}, s.rejected_lengths = {6, 9};
-    s.lora_r = 16, s.lora_alpha = 32, s.reps = 2;
-  } else if (name == "small") {
+  } else if (s.name == "small") {
     // A LLaVA-1.5-shaped prompt (576 image tokens + ~40 text) on a model a 2-core CPU runs in seconds.
     t.hidden_size = 512, t.num_hidden_layers = 8, t.num_attention_heads = 8, t.intermediate_size = 1376;
     t.vocab_size = 32000;
     v.hidden_size = 384, v.num_hidden_layers = 6, v.num_attention_heads = 6, v.intermediate_size = 1536;
     v.image_size = 336, v.patch_size = 14;  // 576 image tokens
-    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 4;
-    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
-    s.lora_r = 64, s.lora_alpha = 128, s.reps = 2;
-  } else if (name == "7b") {
-    // llava-hf/llava-1.5-7b-hf: Vicuna-7B and CLIP ViT-L/14-336; the paper's LoRA (r 1024, alpha 2048).
+  } else {
+    // llava-hf/llava-1.5-7b-hf: Vicuna-7B and CLIP ViT-L/14-336.
     t.hidden_size = 4096, t.num_hidden_layers = 32, t.num_attention_heads = 32, t.intermediate_size = 11008;
     t.vocab_size = 32064;
     v.hidden_size = 1024, v.num_hidden_layers = 24, v.num_attention_heads = 16, v.intermediate_size = 4096;
     v.image_size = 336, v.patch_size = 14;
-    s.prompt_text_tokens = 40, s.gen_batch = 16, s.new_tokens = 32, s.dpo_pairs = 2;
-    s.chosen_lengths = {24, 12, 30, 8}, s.rejected_lengths = {20, 28, 5, 16};
-    s.lora_r = 1024, s.lora_alpha = 2048, s.reps = 3;
-  } else {
-    throw std::invalid_argument("unknown --size '" + name + "' (tiny, small, 7b)");
   }
   t.max_position_embeddings = 4096;
   t.num_key_value_heads = t.num_attention_heads;
   v.projection_dim = v.hidden_size;
   s.cfg.image_token_index = t.vocab_size;  // as LLaVA-1.5: the marker is never embedded
+}
+
+void set_qwen_shape(Size& s) {
+  auto& q = s.qwen;
+  auto& t = q.text;
+  auto& v = q.vision;
+  q.model_type = s.family == "qwen2.5-vl" ? "qwen2_5_vl" : "qwen2_vl";
+  v.windowed = s.family == "qwen2.5-vl";
+  v.hidden_act = v.windowed ? "silu" : "quick_gelu";
+  if (s.name == "tiny") {
+    t.hidden_size = 256, t.num_hidden_layers = 4, t.num_attention_heads = 4, t.num_key_value_heads = 2;
+    t.intermediate_size = 688, t.vocab_size = 8000, t.mrope_section = {8, 12, 12};
+    v.hidden_size = 192, v.depth = 3, v.num_heads = 3, v.intermediate_size = 768, v.fullatt_block_indexes = {2};
+    s.image_hw = {{112, 112}, {84, 140}, {140, 84}, {168, 112}};  // 16, 15, 15, 24 image tokens
+  } else if (s.name == "small") {
+    t.hidden_size = 512, t.num_hidden_layers = 8, t.num_attention_heads = 8, t.num_key_value_heads = 2;
+    t.intermediate_size = 1376, t.vocab_size = 32000, t.mrope_section = {8, 12, 12};
+    v.hidden_size = 384, v.depth = 6, v.num_heads = 6, v.intermediate_size = 1536, v.fullatt_block_indexes = {2, 5};
+    s.image_hw = {{448, 448}, {336, 504}, {364, 644}, {560, 560}};  // 256, 216, 299, 400 image tokens
+  } else {
+    // Qwen/Qwen2-VL-7B-Instruct and Qwen/Qwen2.5-VL-7B-Instruct.
+    t.hidden_size = 3584, t.num_hidden_layers = 28, t.num_attention_heads = 28, t.num_key_value_heads = 4;
+    t.intermediate_size = 18944, t.vocab_size = 152064, t.mrope_section = {16, 24, 24};
+    v.hidden_size = 1280, v.depth = 32, v.num_heads = 16;
+    v.intermediate_size = v.windowed ? 3420 : 5120;
+    v.fullatt_block_indexes = {7, 15, 23, 31};
+    s.image_hw = {{448, 448}, {336, 504}, {364, 644}, {560, 560}};
+  }
+  if (!v.windowed) v.fullatt_block_indexes.clear();
+  v.out_hidden_size = t.hidden_size;
+  t.max_position_embeddings = 32768;
+  t.qkv_bias = true;
+  t.rope_theta = 1000000.0;
+  q.image_token_id = t.vocab_size - 2, q.vision_start_token_id = t.vocab_size - 4, q.vision_end_token_id = t.vocab_size - 3;
+  q.video_token_id = t.vocab_size - 1;
+}
+
+}  // namespace
+
+Size make_size(const std::string& name, const std::string& family) {
+  Size s;
+  s.name = name;
+  s.family = family;
+  set_workload(s);
+  if (family == "llava") set_llava_shape(s);
+  else if (family == "qwen2-vl" || family == "qwen2.5-vl") set_qwen_shape(s);
+  else throw std::invalid_argument("unknown --family '" + family + "' (llava, qwen2-vl, qwen2.5-vl)");
   // The GEMMs of a DPO micro-batch (rows x K x N) and of decoding at the generate batch.
-  const int64_t rows = s.dpo_pairs * (s.cfg.image_tokens() + s.prompt_text_tokens + 40);
+  const auto& t = s.text();
+  const int64_t rows = s.dpo_pairs * (static_cast<int64_t>(s.mean_image_tokens()) + s.prompt_text_tokens + 40);
   const int64_t C = t.hidden_size, F = t.intermediate_size;
   s.gemms = {{rows, C, C}, {rows, C, F}, {rows, F, C}, {s.gen_batch, C, F}, {s.gen_batch, C, t.vocab_size}};
   return s;
+}
+
+int64_t Size::image_tokens(int64_t i) const {
+  if (is_llava()) return cfg.image_tokens();
+  const auto& [h, w] = image_hw[static_cast<size_t>(i) % image_hw.size()];
+  const int64_t unit = qwen.vision.patch_size * qwen.vision.spatial_merge_size;
+  return (h / unit) * (w / unit);
+}
+
+double Size::mean_image_tokens() const {
+  if (is_llava()) return static_cast<double>(cfg.image_tokens());
+  double sum = 0;
+  for (size_t i = 0; i < image_hw.size(); ++i) sum += static_cast<double>(image_tokens(static_cast<int64_t>(i)));
+  return sum / static_cast<double>(image_hw.size());
+}
+
+std::string Size::describe() const {
+  const auto& t = text();
+  std::ostringstream ss;
+  ss << "random " << (is_llava() ? "LLaVA" : family) << ", decoder " << t.hidden_size << " wide x " << t.num_hidden_layers
+     << " layers (MLP " << t.intermediate_size << ", vocab " << t.vocab_size << "), ";
+  if (is_llava()) {
+    ss << "CLIP " << cfg.vision.hidden_size << " wide x " << cfg.vision.num_hidden_layers << " layers, "
+       << cfg.image_tokens() << " image tokens";
+  } else {
+    ss << "ViT " << qwen.vision.hidden_size << " wide x " << qwen.vision.depth << " blocks"
+       << (qwen.vision.windowed ? " (windowed)" : "") << ", images of";
+    for (const auto& [h, w] : image_hw) ss << " " << h << "x" << w;
+    ss << " (mean " << mean_image_tokens() << " image tokens)";
+  }
+  return ss.str();
 }
 
 // ---- FLOPs --------------------------------------------------------------------------------------
@@ -99,13 +188,42 @@ double decoder_token_flops(const model::LlamaConfig& t, double keys) {
 
 double lm_head_flops(const model::LlamaConfig& t) { return 2.0 * t.hidden_size * t.vocab_size; }
 
-double vision_image_flops(const model::LlavaConfig& c) {
-  const auto& v = c.vision;
-  double P = static_cast<double>(v.num_patches()), T = P + 1, C = v.hidden_size;
-  double conv = 2.0 * P * C * v.num_channels * v.patch_size * v.patch_size;
-  double layer = 2.0 * T * (4.0 * C * C + 2.0 * C * v.intermediate_size) + 4.0 * T * T * C;
-  double proj = 2.0 * c.image_tokens() * (C * c.text.hidden_size + double(c.text.hidden_size) * c.text.hidden_size);
-  return conv + c.vision_layers_needed() * layer + proj;
+double vision_image_flops(const Size& s, int64_t i) {
+  if (s.is_llava()) {
+    const auto& c = s.cfg;
+    const auto& v = c.vision;
+    double P = static_cast<double>(v.num_patches()), T = P + 1, C = v.hidden_size;
+    double conv = 2.0 * P * C * v.num_channels * v.patch_size * v.patch_size;
+    double layer = 2.0 * T * (4.0 * C * C + 2.0 * C * v.intermediate_size) + 4.0 * T * T * C;
+    double proj = 2.0 * c.image_tokens() * (C * c.text.hidden_size + double(c.text.hidden_size) * c.text.hidden_size);
+    return conv + c.vision_layers_needed() * layer + proj;
+  }
+  const auto& v = s.qwen.vision;
+  const double P = static_cast<double>(s.image_tokens(i)), N = P * v.merge_unit(), C = v.hidden_size;
+  const double F = v.intermediate_size, W = 4.0 * C;
+  const double mlp = (v.windowed ? 3.0 : 2.0) * C * F;  // SwiGLU's three matmuls, or fc1/fc2
+  // Window blocks attend within windows of up to (window_size / patch)^2 patches.
+  const double window = std::min(N, std::pow(static_cast<double>(v.window_size / v.patch_size), 2.0));
+  double f = 2.0 * N * C * v.patch_values();
+  for (int64_t b = 0; b < v.depth; ++b) {
+    const bool full = !v.windowed || std::count(v.fullatt_block_indexes.begin(), v.fullatt_block_indexes.end(), b) > 0;
+    f += 2.0 * N * (4.0 * C * C + mlp) + 4.0 * N * (full ? N : window) * C;
+  }
+  return f + 2.0 * P * (W * W + W * v.out_hidden_size);
+}
+
+std::vector<torch::Tensor> random_images(const Context& ctx, const Size& s, int64_t n) {
+  std::vector<torch::Tensor> out;
+  auto opts = torch::TensorOptions().device(ctx.device);
+  for (int64_t i = 0; i < n; ++i) {
+    if (s.is_llava()) {
+      out.push_back(torch::randn({s.cfg.vision.num_channels, s.cfg.vision.image_size, s.cfg.vision.image_size}, opts));
+    } else {
+      const auto& [h, w] = s.image_hw[static_cast<size_t>(i) % s.image_hw.size()];
+      out.push_back(torch::randn({3, h, w}, opts));
+    }
+  }
+  return out;
 }
 
 int64_t layer_lora_params(const model::LlamaConfig& t, int64_t r) {
@@ -327,15 +445,30 @@ void Report::print_table() const {
 
 // ---- the model ----------------------------------------------------------------------------------
 
-model::LlavaForConditionalGeneration make_model(const Context& ctx, const Size& size) {
-  model::LlavaForConditionalGeneration m{nullptr};
+std::shared_ptr<model::VisionLanguageModelImpl> make_model(const Context& ctx, const Size& size) {
+  std::shared_ptr<model::VisionLanguageModelImpl> m;
   {
     // In the bench dtype, without libtorch's default init (minutes for a 7B model on the CPU):
-    // init_weights draws every parameter once.
+    // every parameter is drawn once below.
     model::SkipInit skip(ctx.dtype);
-    m = model::LlavaForConditionalGeneration(size.cfg);
+    if (size.is_llava()) m = model::LlavaForConditionalGeneration(size.cfg).ptr();
+    else m = model::Qwen2VLForConditionalGeneration(size.qwen).ptr();
   }
-  model::init_weights(*m, 1);  // on the CPU, where its generator lives, as `seva init` does
+  if (auto* llava = dynamic_cast<model::LlavaForConditionalGenerationImpl*>(m.get())) {
+    model::init_weights(*llava, 1);  // on the CPU, where its generator lives, as `seva init` does
+  } else {
+    // transformers' initializer_range; norms at 1: a random model whose activations stay in range.
+    torch::NoGradGuard ng;
+    torch::manual_seed(1);
+    for (auto& item : m->named_parameters(true)) {
+      const auto& name = item.key();
+      auto& p = item.value();
+      const bool norm = name.find("norm") != std::string::npos || name.find("ln_q") != std::string::npos;
+      if (norm) p.fill_(util::ends_with(name, ".bias") ? 0.0 : 1.0);
+      else if (util::ends_with(name, ".bias")) p.zero_();
+      else p.normal_(0.0, 0.02);
+    }
+  }
   m->to(ctx.device);
   m->eval();
   for (auto& p : m->parameters()) p.set_requires_grad(false);
@@ -373,6 +506,7 @@ void describe_run(const Context& ctx, const Size& size, Report& rep) {
   const std::string dtype_name = dtype_string(ctx.dtype);
   js["bench"] = "seva bench";
   js["size"] = size.name;
+  js["family"] = size.family;
   js["machine"] = {{"cpu", machine_name()},
                    {"hardware_threads", std::thread::hardware_concurrency()},
                    {"host", host},
@@ -382,20 +516,16 @@ void describe_run(const Context& ctx, const Size& size, Report& rep) {
   js["threads"] = ctx.threads;
   js["libtorch"] = torch_version;
   js["dtype"] = dtype_name;
-  const auto& t = size.cfg.text;
-  const auto& v = size.cfg.vision;
-  std::printf("seva bench --size %s: %s, %d thread%s (%u hardware), libtorch %s, %s, device %s\n",
-              size.name.c_str(), machine_name().c_str(), ctx.threads, ctx.threads == 1 ? "" : "s",
+  const auto& t = size.text();
+  std::printf("seva bench --size %s --family %s: %s, %d thread%s (%u hardware), libtorch %s, %s, device %s\n",
+              size.name.c_str(), size.family.c_str(), machine_name().c_str(), ctx.threads, ctx.threads == 1 ? "" : "s",
               std::thread::hardware_concurrency(), torch_version.c_str(), dtype_name.c_str(), ctx.device.str().c_str());
-  std::printf("model: random LLaVA, LLaMA %lld wide x %lld layers (MLP %lld, vocab %lld), CLIP %lld wide x %lld layers, "
-              "%lld image tokens\n",
-              (long long)t.hidden_size, (long long)t.num_hidden_layers, (long long)t.intermediate_size,
-              (long long)t.vocab_size, (long long)v.hidden_size, (long long)v.num_hidden_layers,
-              (long long)size.cfg.image_tokens());
+  std::printf("model: %s\n", size.describe().c_str());
   js["model"] = {{"text_hidden", t.hidden_size},   {"text_layers", t.num_hidden_layers},
                  {"text_mlp", t.intermediate_size}, {"vocab", t.vocab_size},
-                 {"vision_hidden", v.hidden_size}, {"vision_layers", v.num_hidden_layers},
-                 {"image_tokens", size.cfg.image_tokens()}};
+                 {"vision_hidden", size.is_llava() ? size.cfg.vision.hidden_size : size.qwen.vision.hidden_size},
+                 {"vision_layers", size.is_llava() ? size.cfg.vision.num_hidden_layers : size.qwen.vision.depth},
+                 {"image_tokens", round_to(size.mean_image_tokens(), 0.1)}};
 }
 
 // The model's phases; 1 when the DPO losses of the two modes differ by more than the tolerance.
@@ -439,7 +569,7 @@ void finish_report(const BenchOptions& o, const Context& ctx, double total_s, Re
 
 int run_bench(const BenchOptions& o) {
   const auto t_start = Clock::now();
-  Size size = make_size(o.size);
+  Size size = make_size(o.size, o.family);
   Context ctx;
   ctx.device = generate::parse_device(o.device);
   ctx.dtype = generate::parse_dtype(o.dtype, ctx.device);

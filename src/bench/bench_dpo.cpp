@@ -27,8 +27,8 @@ namespace {
 // and float32 logits at every position (forward_logits), then log-softmax and gather. Its rows are
 // left-padded where TRL pads right: padded keys are hidden and positions count real tokens, so the
 // side changes the log-probs by rounding only, and the FLOPs not at all.
-std::vector<torch::Tensor> official_logps(model::LlavaForConditionalGenerationImpl& m,
-                                          const std::vector<train::PackedExample>& ex, const torch::Tensor& px) {
+std::vector<torch::Tensor> official_logps(model::VisionLanguageModelImpl& m,
+                                          const std::vector<train::PackedExample>& ex, const std::vector<torch::Tensor>& px) {
   std::vector<std::vector<int64_t>> seqs;
   std::vector<torch::Tensor> images;
   for (size_t e = 0; e < ex.size(); ++e)
@@ -36,7 +36,7 @@ std::vector<torch::Tensor> official_logps(model::LlavaForConditionalGenerationIm
       auto s = ex[e].prompt_ids;
       s.insert(s.end(), a.begin(), a.end());
       seqs.push_back(std::move(s));
-      images.push_back(px[static_cast<int64_t>(e)]);
+      images.push_back(px[e]);
     }
   auto logits = m.forward_logits(seqs, images);  // (S, T, V); the tower once per sequence
   auto logp = torch::log_softmax(logits.to(torch::kFloat32), -1);
@@ -70,32 +70,32 @@ Logps split(const std::vector<torch::Tensor>& lp) {
 // The LoRA adapters off for a scope: the base model is the reference policy.
 class AdaptersOff {
  public:
-  explicit AdaptersOff(model::LlavaForConditionalGenerationImpl& m) : m_(m) { model::set_lora_enabled(m_, false); }
+  explicit AdaptersOff(model::VisionLanguageModelImpl& m) : m_(m) { model::set_lora_enabled(m_, false); }
   ~AdaptersOff() { model::set_lora_enabled(m_, true); }
   AdaptersOff(const AdaptersOff&) = delete;
   AdaptersOff& operator=(const AdaptersOff&) = delete;
 
  private:
-  model::LlavaForConditionalGenerationImpl& m_;
+  model::VisionLanguageModelImpl& m_;
 };
 
 // Examples shaped like the paper's data: a prompt of ~40 text tokens around <image>, answers of
 // the size's lengths (EOS included), `negatives` rejected answers each.
 std::vector<train::PackedExample> make_examples(const Size& s, int negatives) {
   std::vector<train::PackedExample> ex;
-  const int64_t V = s.cfg.text.vocab_size;
+  const int64_t V = s.text().vocab_size;
   auto tok = [&](int64_t x) { return 3 + x % (V - 3); };
   for (int64_t i = 0; i < s.dpo_pairs; ++i) {
     train::PackedExample e;
     e.prompt_ids = {1};
     const int64_t before = 34, after = s.prompt_text_tokens - before - 2 + (i % 3) * 2;
     for (int64_t k = 0; k < before; ++k) e.prompt_ids.push_back(tok(100 + i * 37 + k * 11));
-    e.prompt_ids.push_back(s.cfg.image_token_index);
+    e.prompt_ids.push_back(s.image_token_id());
     for (int64_t k = 0; k < after; ++k) e.prompt_ids.push_back(tok(200 + i * 13 + k * 7));
     auto answer = [&](int64_t len, int64_t salt) {
       std::vector<int64_t> a;
       for (int64_t k = 0; k + 1 < len; ++k) a.push_back(tok(300 + salt * 101 + i * 17 + k * 5));
-      a.push_back(s.cfg.text.eos_token_id);
+      a.push_back(s.text().eos_token_id);
       return a;
     };
     const auto nc = s.chosen_lengths.size(), nr = s.rejected_lengths.size();
@@ -110,7 +110,7 @@ std::vector<train::PackedExample> make_examples(const Size& s, int negatives) {
 // positions through lm_head. Base weights are frozen: the backward pass needs input gradients
 // (2 per multiply-add) but no weight gradients except LoRA's.
 double train_step_flops(const Size& s, const std::vector<int64_t>& row_tokens, int64_t answer_tokens) {
-  const auto& t = s.cfg.text;
+  const auto& t = s.text();
   const double L = t.num_hidden_layers, HD = double(t.num_attention_heads) * t.dim_per_head();
   const double mm = layer_matmul_params(t), lora = layer_lora_params(t, s.lora_r);
   double f = 0;
@@ -124,8 +124,9 @@ double train_step_flops(const Size& s, const std::vector<int64_t>& row_tokens, i
 // Real tokens of each packed row: prompt (image expanded) plus every answer.
 std::vector<int64_t> packed_rows(const Size& s, const std::vector<train::PackedExample>& ex) {
   std::vector<int64_t> rows;
-  for (const auto& e : ex) {
-    int64_t n = static_cast<int64_t>(e.prompt_ids.size()) - 1 + s.cfg.image_tokens();
+  for (size_t i = 0; i < ex.size(); ++i) {  // example i holds the workload's image i
+    const auto& e = ex[i];
+    int64_t n = static_cast<int64_t>(e.prompt_ids.size()) - 1 + s.image_tokens(static_cast<int64_t>(i));
     for (const auto& a : e.answers) n += static_cast<int64_t>(a.size());
     rows.push_back(n);
   }
@@ -143,17 +144,20 @@ int64_t answer_tokens(const std::vector<train::PackedExample>& ex) {
 // policy), the reference forward and the policy forward and backward over separate padded
 // sequences, lm_head at every position.
 double official_step_flops(const Size& s, const std::vector<train::PackedExample>& ex) {
-  const auto& t = s.cfg.text;
+  const auto& t = s.text();
   const double L = t.num_hidden_layers, HD = double(t.num_attention_heads) * t.dim_per_head();
   const double mm = layer_matmul_params(t), lora = layer_lora_params(t, s.lora_r);
   int64_t T = 0, S = 0;
-  for (const auto& e : ex)
-    for (const auto& a : e.answers) {
-      T = std::max<int64_t>(T, e.prompt_ids.size() - 1 + s.cfg.image_tokens() + a.size());
+  double vision = 0;
+  for (size_t i = 0; i < ex.size(); ++i)
+    for (const auto& a : ex[i].answers) {
+      const auto image = static_cast<int64_t>(i);
+      T = std::max<int64_t>(T, ex[i].prompt_ids.size() - 1 + s.image_tokens(image) + a.size());
+      vision += vision_image_flops(s, image);
       ++S;
     }
   const double n = double(S) * T;  // padded positions as computed
-  double f = 2.0 * S * vision_image_flops(s.cfg);
+  double f = 2.0 * vision;
   f += n * L * (2 * mm + 2 * lora) + S * 4.0 * T * T * HD * L + n * lm_head_flops(t);   // reference
   f += n * L * (2 * mm + 2 * lora) + S * 4.0 * T * T * HD * L + n * lm_head_flops(t);   // policy forward
   f += n * L * (2 * mm + 4 * lora) + S * 8.0 * T * T * HD * L + n * lm_head_flops(t);   // backward
@@ -161,16 +165,16 @@ double official_step_flops(const Size& s, const std::vector<train::PackedExample
 }
 
 // Ours: reference log-probs of packed rows, once before training (as `seva train`).
-Logps packed_reference(model::LlavaForConditionalGenerationImpl& m, const std::vector<train::PackedExample>& ex,
-                       const torch::Tensor& feats) {
+Logps packed_reference(model::VisionLanguageModelImpl& m, const std::vector<train::PackedExample>& ex,
+                       const std::vector<torch::Tensor>& feats) {
   torch::NoGradGuard ng;
   AdaptersOff off(m);
-  return split(train::packed_logps(m, ex, feats.unbind(0)));
+  return split(train::packed_logps(m, ex, feats));
 }
 
 // The official reference: the base model's log-probs computed the official way.
-Logps official_reference(model::LlavaForConditionalGenerationImpl& m, const std::vector<train::PackedExample>& ex,
-                         const torch::Tensor& px) {
+Logps official_reference(model::VisionLanguageModelImpl& m, const std::vector<train::PackedExample>& ex,
+                         const std::vector<torch::Tensor>& px) {
   torch::NoGradGuard ng;
   AdaptersOff off(m);
   return split(official_logps(m, ex, px));
@@ -180,17 +184,17 @@ Logps official_reference(model::LlavaForConditionalGenerationImpl& m, const std:
 // (policy != reference) and its optimizer; the pairs (one rejected answer each), their images,
 // the image features (once per pair: the tower is frozen) and the pairs' reference log-probs.
 struct DpoSetup {
-  DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& model);
-  model::LlavaForConditionalGenerationImpl& m;
+  DpoSetup(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& model);
+  model::VisionLanguageModelImpl& m;
   std::vector<torch::Tensor> adapter;
   torch::optim::AdamW opt;
   std::vector<train::PackedExample> pairs;
-  torch::Tensor pixels;    // (B, 3, S, S)
-  torch::Tensor features;  // (B, image tokens, C)
+  std::vector<torch::Tensor> pixels;    // one (3, H, W) image per pair
+  std::vector<torch::Tensor> features;  // their image features
   Logps reference;
 };
 
-std::vector<torch::Tensor> add_random_adapter(const Size& size, model::LlavaForConditionalGenerationImpl& m) {
+std::vector<torch::Tensor> add_random_adapter(const Size& size, model::VisionLanguageModelImpl& m) {
   model::LoraConfig lc;
   lc.r = size.lora_r, lc.alpha = size.lora_alpha, lc.dropout = 0.0;  // no dropout: the modes' losses must agree
   torch::manual_seed(2);
@@ -200,13 +204,12 @@ std::vector<torch::Tensor> add_random_adapter(const Size& size, model::LlavaForC
   return params;
 }
 
-DpoSetup::DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& model)
+DpoSetup::DpoSetup(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& model)
     : m(model),
       adapter(add_random_adapter(size, model)),
       opt(adapter, torch::optim::AdamWOptions(1e-6)),
       pairs(make_examples(size, 1)),
-      pixels(torch::randn({size.dpo_pairs, 3, size.cfg.vision.image_size, size.cfg.vision.image_size},
-                          torch::TensorOptions().device(ctx.device))) {
+      pixels(random_images(ctx, size, size.dpo_pairs)) {
   {
     torch::NoGradGuard ng;
     features = m.image_features(pixels);
@@ -215,10 +218,10 @@ DpoSetup::DpoSetup(const Context& ctx, const Size& size, model::LlavaForConditio
 }
 
 // One step's forward and backward on packed rows, the gradients zeroed first; the loss.
-torch::Tensor packed_step(DpoSetup& s, const std::vector<train::PackedExample>& ex, const torch::Tensor& feats,
-                          const Logps& ref, const train::DpoOptions& o) {
+torch::Tensor packed_step(DpoSetup& s, const std::vector<train::PackedExample>& ex,
+                          const std::vector<torch::Tensor>& feats, const Logps& ref, const train::DpoOptions& o) {
   s.opt.zero_grad();
-  const Logps p = split(train::packed_logps(s.m, ex, feats.unbind(0)));
+  const Logps p = split(train::packed_logps(s.m, ex, feats));
   auto out = train::dpo_loss(p.chosen, p.rejected, ref.chosen, ref.rejected, o);
   out.loss.backward();
   return out.loss;
@@ -311,7 +314,7 @@ PairStepResult bench_pair_step(const Context& ctx, const Size& size, DpoSetup& s
 struct MultiNegativeData {
   static constexpr int K = 3;
   std::vector<train::PackedExample> multi, as_pairs;
-  torch::Tensor pair_features;  // the examples' features, each repeated K times
+  std::vector<torch::Tensor> pair_features;  // the examples' features, each repeated K times
   Logps multi_reference, pairs_reference;
 };
 
@@ -320,7 +323,7 @@ MultiNegativeData make_multi_negative(const Size& size, const DpoSetup& s) {
   d.multi = make_examples(size, MultiNegativeData::K);
   for (const auto& e : d.multi)
     for (int j = 1; j <= MultiNegativeData::K; ++j) d.as_pairs.push_back({e.prompt_ids, {e.answers[0], e.answers[j]}});
-  d.pair_features = s.features.repeat_interleave(MultiNegativeData::K, 0);
+  for (const auto& f : s.features) d.pair_features.insert(d.pair_features.end(), MultiNegativeData::K, f);
   d.multi_reference = packed_reference(s.m, d.multi, s.features);
   d.pairs_reference = packed_reference(s.m, d.as_pairs, d.pair_features);
   return d;
@@ -391,12 +394,12 @@ double bench_multi_negative(const Context& ctx, const Size& size, DpoSetup& s, d
 
 }  // namespace
 
-double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
+double bench_dpo(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m, Report& rep) {
   DpoSetup s(ctx, size, m);
   std::printf("\nDPO step: %lld pairs, prompt %lld tokens (%lld image), answers %lld tokens in all; LoRA r %lld on every "
               "decoder linear\n",
-              (long long)size.dpo_pairs, (long long)(s.pairs[0].prompt_ids.size() - 1 + size.cfg.image_tokens()),
-              (long long)size.cfg.image_tokens(), (long long)answer_tokens(s.pairs), (long long)size.lora_r);
+              (long long)size.dpo_pairs, (long long)(s.pairs[0].prompt_ids.size() - 1 + size.image_tokens(0)),
+              (long long)size.image_tokens(0), (long long)answer_tokens(s.pairs), (long long)size.lora_r);
   const PairStepResult pair = bench_pair_step(ctx, size, s, rep);
   const double max_diff = std::max(pair.loss_diff, bench_multi_negative(ctx, size, s, pair.official_seconds, rep));
   rep.json["loss_max_abs_diff"] = max_diff;

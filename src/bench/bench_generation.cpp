@@ -17,7 +17,7 @@ namespace {
 // BOS, 5 text tokens, <image>, the rest of the text; `extra` more tokens for row variety (a batch
 // is left-padded as real ones are).
 std::vector<int64_t> make_prompt(const Size& s, int64_t extra, uint64_t seed) {
-  const auto& t = s.cfg.text;
+  const auto& t = s.text();
   std::vector<int64_t> ids{1};
   uint64_t x = seed * 6364136223846793005ull + 1442695040888963407ull;
   auto next = [&] {
@@ -25,27 +25,22 @@ std::vector<int64_t> make_prompt(const Size& s, int64_t extra, uint64_t seed) {
     return static_cast<int64_t>(3 + (x >> 33) % (t.vocab_size - 3));
   };
   for (int64_t i = 0; i < 5; ++i) ids.push_back(next());
-  ids.push_back(s.cfg.image_token_index);
+  ids.push_back(s.image_token_id());
   for (int64_t i = 6; i < s.prompt_text_tokens + extra; ++i) ids.push_back(next());
   return ids;
 }
 
-// n random images at the model's size.
-torch::Tensor random_pixels(const Context& ctx, const model::LlavaConfig& cfg, int64_t n) {
-  return torch::randn({n, cfg.vision.num_channels, cfg.vision.image_size, cfg.vision.image_size},
-                      torch::TensorOptions().device(ctx.device));
-}
-
 // Vision tower + projector, the generate batch's images at once (at most 4). Returns the time
 // per image.
-double bench_vision(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
-  const auto& cfg = size.cfg;
+double bench_vision(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m, Report& rep) {
   const int64_t n = std::min<int64_t>(size.gen_batch, 4);
-  auto px = random_pixels(ctx, cfg, n);
+  auto px = random_images(ctx, size, n);
   const Timing tm = time_phase(ctx, [&] { m.image_features(px); }, 1, 3);
-  const double flops = n * vision_image_flops(cfg);
+  double flops = 0;
+  int64_t tokens = 0;
+  for (int64_t i = 0; i < n; ++i) flops += vision_image_flops(size, i), tokens += size.image_tokens(i);
   rep.rows.push_back(timed_row("vision tower", fmt("%.2f img/s", n / tm.seconds), tm, flops,
-                               std::to_string(n) + " images x " + std::to_string(cfg.image_tokens() + 1) + " tokens"));
+                               std::to_string(n) + " images, " + std::to_string(tokens) + " image tokens"));
   rep.json["vision"] = {{"images_per_s", round_to(n / tm.seconds, 0.01)}, {"mfu", round_to(tm.mfu(flops), 0.001)},
                         {"memory", memory_json(tm.memory)}};
   return tm.seconds / n;
@@ -53,15 +48,15 @@ double bench_vision(const Context& ctx, const Size& size, model::LlavaForConditi
 
 // Prefill at batch 1: what generate() runs before the first token (image features beforehand).
 // Returns its time.
-double bench_prefill(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& rep) {
-  const auto& t = size.cfg.text;
+double bench_prefill(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m, Report& rep) {
+  const auto& t = size.text();
   auto ids = make_prompt(size, 0, 1);
-  auto feats = m.image_features(random_pixels(ctx, size.cfg, 1));
+  auto feats = m.image_features(random_images(ctx, size, 1));
   int64_t T = 0;
   const Timing tm = time_phase(
       ctx,
       [&] {
-        auto batch = m.merge_prompts({ids}, feats.unbind(0), model::Padding::Left);
+        auto batch = m.merge_prompts({ids}, feats, model::Padding::Left);
         T = batch.embeds.size(1);
         auto cache = m.language_model->model->make_cache(1, T + 1, m.dtype(), m.device());
         auto h = m.language_model->model->forward(batch.embeds, batch.positions,
@@ -72,7 +67,7 @@ double bench_prefill(const Context& ctx, const Size& size, model::LlavaForCondit
   const double flops = T * decoder_token_flops(t, T) + lm_head_flops(t);
   const double mfu = round_to(tm.mfu(flops), 0.001);
   rep.rows.push_back(timed_row("prefill b=1", fmt("%.0f tok/s", T / tm.seconds), tm, flops,
-                               std::to_string(T) + " positions (" + std::to_string(size.cfg.image_tokens()) + " image)"));
+                               std::to_string(T) + " positions (" + std::to_string(size.image_tokens(0)) + " image)"));
   rep.json["prefill"] = {{"tokens", T}, {"tokens_per_s", round_to(T / tm.seconds, 0.1)}, {"mfu", mfu},
                          {"memory", memory_json(tm.memory)}};
   rep.json["prefill_mfu"] = mfu;
@@ -90,14 +85,14 @@ struct PromptBatch {
 };
 
 PromptBatch make_batch(const Context& ctx, const Size& size, int64_t B) {
-  const int64_t P = size.cfg.image_tokens();
-  PromptBatch b;
+  PromptBatch b;  // row r holds the workload's image r
   for (int64_t r = 0; r < B; ++r) b.prompts.push_back(make_prompt(size, r % 8, 100 + r));
-  for (const auto& p : b.prompts) b.T = std::max<int64_t>(b.T, static_cast<int64_t>(p.size()) - 1 + P);
+  for (int64_t r = 0; r < B; ++r)
+    b.T = std::max<int64_t>(b.T, static_cast<int64_t>(b.prompts[r].size()) - 1 + size.image_tokens(r));
   auto key_mask = torch::ones({B, b.T}, torch::kBool);
   auto next_pos = torch::empty({B}, torch::kInt64);
   for (int64_t r = 0; r < B; ++r) {
-    const int64_t len = static_cast<int64_t>(b.prompts[r].size()) - 1 + P;
+    const int64_t len = static_cast<int64_t>(b.prompts[r].size()) - 1 + size.image_tokens(r);
     key_mask[r].narrow(0, 0, b.T - len).fill_(false);
     next_pos[r] = len;
   }
@@ -107,7 +102,7 @@ PromptBatch make_batch(const Context& ctx, const Size& size, int64_t B) {
 
 // Model FLOPs of the new_tokens - 1 decode steps after a prompt of T positions, B rows.
 double decode_flops(const Size& size, int64_t B, int64_t T) {
-  const auto& t = size.cfg.text;
+  const auto& t = size.text();
   const int64_t steps = size.new_tokens - 1;
   const double mean_keys = T + 1 + (steps - 1) / 2.0;
   return steps * B * (decoder_token_flops(t, mean_keys) + lm_head_flops(t));
@@ -115,7 +110,7 @@ double decode_flops(const Size& size, int64_t B, int64_t T) {
 
 // The step loop generate() runs, minus the sampling bookkeeping: new_tokens - 1 steps after a
 // prompt-long cache of random keys/values. Returns the loop's time, the cache's set-up excluded.
-double time_decode_steps(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
+double time_decode_steps(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
                          const PromptBatch& b) {
   auto& lm = *m.language_model;
   const int64_t B = b.rows(), T = b.T, steps = size.new_tokens - 1;
@@ -125,7 +120,7 @@ double time_decode_steps(const Context& ctx, const Size& size, model::LlavaForCo
   cache.length = T;
   auto key_mask = b.key_mask.clone();
   auto next_pos = b.next_pos.clone();
-  auto logits = torch::randn({B, size.cfg.text.vocab_size}, torch::TensorOptions().device(ctx.device));
+  auto logits = torch::randn({B, size.text().vocab_size}, torch::TensorOptions().device(ctx.device));
   ctx.sync();
   auto t0 = Clock::now();
   for (int64_t s = 0; s < steps; ++s) {
@@ -145,9 +140,9 @@ double time_decode_steps(const Context& ctx, const Size& size, model::LlavaForCo
 
 // The decode steps alone at the batch's size: the best of two loops after a warm-up (the
 // timed region holds no cache set-up, so no memory probe). Returns new tokens per second.
-double bench_decode(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
+double bench_decode(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
                     const PromptBatch& b, Report& rep) {
-  const auto& t = size.cfg.text;
+  const auto& t = size.text();
   const int64_t B = b.rows(), steps = size.new_tokens - 1;
   auto loop = [&] { return time_decode_steps(ctx, size, m, b); };
   Timing tm;
@@ -179,12 +174,11 @@ struct GenerateResult {
   double seconds = 0;
 };
 
-GenerateResult bench_generate(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
+GenerateResult bench_generate(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
                               const PromptBatch& b, Report& rep) {
-  const auto& cfg = size.cfg;
-  const auto& t = cfg.text;
+  const auto& t = size.text();
   const int64_t B = b.rows(), T = b.T, N = size.new_tokens;
-  auto px = random_pixels(ctx, cfg, B);
+  auto px = random_images(ctx, size, B);
   generate::SamplingOptions opts;
   opts.stop_at_eos = false;
   opts.max_new_tokens = N;
@@ -192,14 +186,14 @@ GenerateResult bench_generate(const Context& ctx, const Size& size, model::Llava
   const Timing tm = time_phase(
       ctx,
       [&] {
-        auto out = generate::generate(m, b.prompts, px.unbind(0), opts, t.eos_token_id);
+        auto out = generate::generate(m, b.prompts, px, opts, t.eos_token_id);
         produced = 0;
         for (const auto& g : out) produced += static_cast<int64_t>(g.tokens.size());
       },
       B == 1 ? 1 : 0, 2);
   if (produced != B * N) throw std::runtime_error("generate produced " + std::to_string(produced) + " tokens");
-  const double flops =
-      B * vision_image_flops(cfg) + B * (T * decoder_token_flops(t, T) + lm_head_flops(t)) + decode_flops(size, B, T);
+  double flops = B * (T * decoder_token_flops(t, T) + lm_head_flops(t)) + decode_flops(size, B, T);
+  for (int64_t r = 0; r < B; ++r) flops += vision_image_flops(size, r);
   const double rate = B * N / tm.seconds;
   const std::string bs = std::to_string(B);
   rep.rows.push_back(timed_row("generate b=" + bs, fmt("%.1f tok/s", rate), tm, flops,
@@ -231,11 +225,11 @@ void report_batching(const Size& size, const GenerateResult gen[2], const double
 
 }  // namespace
 
-void bench_generation(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
+void bench_generation(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
                       Report& rep) {
   torch::NoGradGuard no_grad;
-  std::printf("\ngeneration: prompts of %lld text + %lld image tokens, %lld new tokens per row\n",
-              (long long)size.prompt_text_tokens, (long long)size.cfg.image_tokens(), (long long)size.new_tokens);
+  std::printf("\ngeneration: prompts of %lld text + %.0f image tokens (mean), %lld new tokens per row\n",
+              (long long)size.prompt_text_tokens, size.mean_image_tokens(), (long long)size.new_tokens);
   // Vision + prefill of one row: work that batching cannot share (each row has its own image),
   // so batched generation's end-to-end speedup is at most t(generate b=1) / this.
   const double vision_per_image = bench_vision(ctx, size, m, rep);

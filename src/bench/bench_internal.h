@@ -3,6 +3,11 @@
 #pragma once
 #include "model/config.h"
 #include "model/llava.h"
+#include "model/qwen2_vl_config.h"
+#include "model/vlm_model.h"
+
+#include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
@@ -25,7 +30,12 @@ inline double seconds_since(Clock::time_point t0) {
 // A model shape and the workload run on it.
 struct Size {
   std::string name;
-  model::LlavaConfig cfg;
+  std::string family = "llava";  // llava, qwen2-vl or qwen2.5-vl
+  model::LlavaConfig cfg;        // the LLaVA shape (family llava)
+  model::Qwen2VLConfig qwen;     // the Qwen2-VL / Qwen2.5-VL shape (the other families)
+  // Qwen's images keep their own size: the workload cycles through this mix of (height, width),
+  // multiples of 28, as a realistic batch holds images of many sizes. LLaVA's are all S x S.
+  std::vector<std::pair<int64_t, int64_t>> image_hw;
   int64_t prompt_text_tokens = 40;  // text tokens around <image> (system prompt + question)
   int64_t gen_batch = 16;           // rows per generate() call: `seva generate`'s 8 questions x 2 views
   int64_t new_tokens = 32;          // greedy tokens per row (no EOS stop)
@@ -35,8 +45,16 @@ struct Size {
   double lora_alpha = 128;
   int reps = 3;                     // timed repetitions of each DPO mode (best is reported)
   std::vector<std::array<int64_t, 3>> gemms;  // (M, K, N) shapes the model runs
+
+  bool is_llava() const { return family == "llava"; }
+  const model::LlamaConfig& text() const { return is_llava() ? cfg.text : qwen.text; }
+  int64_t image_token_id() const { return is_llava() ? cfg.image_token_index : qwen.image_token_id; }
+  // Image embeddings of the i-th image of the workload (cycling through the mix), and their mean.
+  int64_t image_tokens(int64_t i) const;
+  double mean_image_tokens() const;
+  std::string describe() const;  // the model line of the report
 };
-Size make_size(const std::string& name);  // throws naming the value
+Size make_size(const std::string& name, const std::string& family = "llava");  // throws naming a value
 
 // ---- FLOP counts (a multiply-add counts 2) ----------------------------------------------------
 // Parameters in the decoder layer's matmuls (q, k, v, o, gate, up, down).
@@ -44,8 +62,9 @@ int64_t layer_matmul_params(const model::LlamaConfig& t);
 // One token through all decoder layers, attending to `keys` positions (QKᵀ and PV of every head).
 double decoder_token_flops(const model::LlamaConfig& t, double keys);
 double lm_head_flops(const model::LlamaConfig& t);
-// One image through the vision layers LLaVA uses and the projector.
-double vision_image_flops(const model::LlavaConfig& c);
+// The i-th image of the workload through the vision encoder and the projector.
+double vision_image_flops(const Size& s, int64_t i);
+
 // LoRA's extra matmul parameters per decoder layer: r (in + out) for each target.
 int64_t layer_lora_params(const model::LlamaConfig& t, int64_t r);
 
@@ -131,16 +150,18 @@ double round_to(double x, double step);  // short numbers in the JSON
 std::string memory_cell(const MemoryProbe::Result& m);
 nlohmann::json memory_json(const MemoryProbe::Result& m);
 
+// n random preprocessed images of the workload, (3, H, W) each, the i-th at image_hw[i] (Qwen).
+std::vector<torch::Tensor> random_images(const Context& ctx, const Size& s, int64_t n);
+
 // ---- the phases (one file each) -----------------------------------------------------------------
 // GEMM at the model's shapes and a large square, memory bandwidth; sets ctx.peak_gflops.
 void bench_machine(Context& ctx, const Size& size, Report& report);
 // A random model of `size` on ctx's device and dtype (frozen, eval mode).
-model::LlavaForConditionalGeneration make_model(const Context& ctx, const Size& size);
+std::shared_ptr<model::VisionLanguageModelImpl> make_model(const Context& ctx, const Size& size);
 // Vision tower, prefill b1, decode steps and generate() at batch 1 and size.gen_batch.
-void bench_generation(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m,
-                      Report& report);
+void bench_generation(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m, Report& report);
 // Our DPO step against the official algorithm (equal first-step loss checked), and 3 negatives
 // packed against 3 separate pairs. Returns the largest |loss difference| between the modes.
-double bench_dpo(const Context& ctx, const Size& size, model::LlavaForConditionalGenerationImpl& m, Report& report);
+double bench_dpo(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m, Report& report);
 
 }  // namespace seva::bench

@@ -8,10 +8,14 @@ Action register_bench(CLI::App& app) {
   auto o = std::make_shared<bench::BenchOptions>();
   auto* cmd = app.add_subcommand(
       "bench",
-      "Benchmark a random LLaVA-shaped model: GEMM and memory bandwidth, prefill/decode/generate at batch 1 and 16, "
+      "Benchmark a random LLaVA-, Qwen2-VL- or Qwen2.5-VL-shaped model: GEMM and memory bandwidth, prefill/decode/generate at batch 1 and 16, "
       "the DPO step against the official algorithm, multi-negative packing, peak memory");
   cmd->add_option("--size", o->size, "model and workload: tiny (seconds), small (a 2-core CPU), 7b (a GPU)")
       ->check(CLI::IsMember({"tiny", "small", "7b"}))
+      ->capture_default_str();
+  cmd->add_option("--family", o->family,
+                  "model family: llava, qwen2-vl or qwen2.5-vl (Qwen: images of a realistic mix of sizes)")
+      ->check(CLI::IsMember({"llava", "qwen2-vl", "qwen2.5-vl"}))
       ->capture_default_str();
   cmd->add_option("--json", o->json_path, "also write the report as JSON to this file");
   cmd->add_option("--profile", o->profile_dir,
