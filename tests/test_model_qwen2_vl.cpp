@@ -16,6 +16,7 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
 
 using namespace seva;
 
@@ -244,3 +245,59 @@ TEST_P(Qwen2VL, KeyLayoutsConfigFormsAndBf16Load) {
 
 INSTANTIATE_TEST_SUITE_P(Families, Qwen2VL, ::testing::Values("qwen2-vl", "qwen2.5-vl"),
                          [](const auto& info) { return info.param == "qwen2-vl" ? std::string("Qwen2") : std::string("Qwen2_5"); });
+
+namespace {
+
+// A copy of the qwen2-vl checkpoint with config.json edited by `edit`.
+std::string edited_copy(const std::string& name, const std::function<void(nlohmann::json&)>& edit) {
+  const auto dir = test::temp_dir("qwen_bad_" + name);
+  auto cfg = io::read_json(qwen_path("qwen2-vl/config.json"));
+  edit(cfg);
+  io::write_file_atomic(io::join_path(dir, "config.json"), cfg.dump(2));
+  std::filesystem::copy_file(qwen_path("qwen2-vl/model.safetensors"), io::join_path(dir, "model.safetensors"));
+  return dir;
+}
+
+void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no error";
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    for (const auto& p : parts) EXPECT_NE(what.find(p), std::string::npos) << "'" << p << "' not in: " << what;
+  }
+}
+
+}  // namespace
+
+TEST(Qwen2VLBadInput, ConfigFieldsSevaCannotHonourAreNamed) {
+  auto unknown = edited_copy("type", [](nlohmann::json& j) { j["model_type"] = "qwen3_vl"; });
+  expect_error([&] { load(unknown); }, {unknown + "/config.json", "model_type 'qwen3_vl'", "qwen2_5_vl"});
+  auto sliding = edited_copy("sliding", [](nlohmann::json& j) { j["text_config"]["use_sliding_window"] = true; });
+  expect_error([&] { load(sliding); }, {"config.json", "use_sliding_window"});
+  auto yarn = edited_copy("yarn", [](nlohmann::json& j) { j["text_config"]["rope_scaling"] = {{"type", "yarn"}, {"factor", 4}}; });
+  expect_error([&] { load(yarn); }, {"config.json", "rope_scaling", "yarn"});
+  auto sections = edited_copy("sections", [](nlohmann::json& j) {
+    j["text_config"]["rope_scaling"]["mrope_section"] = {2, 2, 2};
+  });
+  expect_error([&] { load(sections); }, {"config.json", "mrope_section sums to 6", "head_dim/2 = 8"});
+  auto width = edited_copy("width", [](nlohmann::json& j) { j["vision_config"]["hidden_size"] = 32; });
+  expect_error([&] { load(width); }, {"config.json", "merger's output width 32", "hidden_size 64"});
+  auto heads = edited_copy("heads", [](nlohmann::json& j) { j["vision_config"]["num_heads"] = 0; });
+  expect_error([&] { load(heads); }, {"config.json", "vision_config.num_heads 0"});
+}
+
+TEST(Qwen2VLBadInput, ImageTokenRunsAndContextAreChecked) {
+  auto m = load(qwen_path("qwen2-vl"));
+  torch::NoGradGuard ng;
+  auto feats = m->image_features({picture(0, "qwen2-vl")});  // 6 image tokens
+  std::vector<int64_t> three{501, 509, 512, 512, 512, 510, 502};
+  expect_error([&] { m->merge_prompts({three}, feats, model::Padding::Left); }, {"run of 3 image tokens", "1 or 6"});
+  std::vector<int64_t> two_images{501, 509, 512, 510, 509, 512, 510};
+  expect_error([&] { m->merge_prompts({two_images}, feats, model::Padding::Left); }, {"more image markers than the 1"});
+  std::vector<int64_t> long_prompt(3000, 65);
+  expect_error([&] { m->merge_prompts({long_prompt}, {}, model::Padding::Left); },
+               {"3000 tokens", "context of 2048", "max_position_embeddings"});
+  EXPECT_THROW(image::smart_resize(2, 600, 28, 3136, 18816), std::runtime_error);
+}

@@ -62,6 +62,14 @@ MergedBatch VisionLanguageModelImpl::merge_prompts(const std::vector<std::vector
       is_image.push_back(image);
     }
     if (flat.empty()) throw std::runtime_error("prompt " + std::to_string(b) + " is empty");
+    int64_t length = 0;
+    for (const auto& f : flat) length += f.size(0);
+    // A prompt past the context the decoder was trained for is refused, not run for minutes.
+    const int64_t context = language_model->model->cfg.max_position_embeddings;
+    if (length > context)
+      throw std::runtime_error("prompt " + std::to_string(b) + " is " + std::to_string(length) +
+                               " tokens with its image, longer than the model's context of " + std::to_string(context) +
+                               " (max_position_embeddings)");
     int64_t next = 0;
     positions.push_back(row_positions(pieces, is_image, next));
     nexts.push_back(next);
