@@ -4,6 +4,8 @@
 #include "io/files.h"
 #include "test_helpers.h"
 
+#include <fstream>
+
 using seva::eval::pope_answer_is_yes;
 
 TEST(EvalPope, WordRuleAsTheOfficialScript) {
@@ -157,5 +159,22 @@ TEST(EvalPope, BadRowsNameFileAndLine) {
     FAIL() << "no error";
   } catch (const std::exception& e) {
     EXPECT_NE(std::string(e.what()).find("ans.jsonl:2"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzz/fuzz_jsonl: a line of a million nested '[' parsed, then an error message dumped
+// the value recursively and overflowed the stack. JSONL lines are depth-bounded when parsed.
+TEST(PopeBadInput, DeeplyNestedLineIsRefusedNotOverflowed) {
+  const std::string dir = seva::test::temp_dir("pope_deep");
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  const std::string path = dir + "/q.jsonl";
+  std::ofstream(path) << R"({"question_id": )" << deep
+                      << R"(, "image": "a.jpg", "text": "q", "label": "yes"})" << "\n";
+  try {
+    seva::eval::read_pope_questions(path);
+    ADD_FAILURE() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":1: malformed JSON: JSON nested deeper than 256"), std::string::npos)
+        << e.what();
   }
 }

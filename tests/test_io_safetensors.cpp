@@ -478,4 +478,19 @@ TEST(BrokenCheckpoint, BrokenShardNamesTheShard) {
                          {dir + "/model-00003-of-00003.safetensors", "shorter than"}));
 }
 
+// Found by fuzz/fuzz_safetensors_header: a shape of a million nested '[' parsed fine, then the
+// error message dumped it recursively and overflowed the stack. Deep nesting is refused up front.
+TEST(BrokenSafetensors, DeeplyNestedHeaderIsRefusedNotOverflowed) {
+  const std::string dir = temp_dir("st_deep");
+  const std::string deep = std::string(1000000, '[') + std::string(1000000, ']');
+  const std::string path =
+      write_raw(dir + "/deep.safetensors",
+                R"({"a":{"dtype":"F32","shape":)" + deep + R"(,"data_offsets":[0,0]}})", "");
+  EXPECT_TRUE(ThrowsWith([&] { SafetensorsFile f(path); }, {path, "nested deeper than 256"}));
+  // The index of a sharded checkpoint (read with io::read_json) is bounded the same way.
+  write_raw(dir + "/model-00001-of-00001.safetensors", "{}", "");
+  std::ofstream(dir + "/model.safetensors.index.json") << R"({"weight_map":{"a":)" << deep << "}}";
+  EXPECT_TRUE(ThrowsWith([&] { Checkpoint ck(dir); }, {"model.safetensors.index.json", "nested deeper than 256"}));
+}
+
 }  // namespace

@@ -1,5 +1,7 @@
 #include "io/files.h"
 
+#include "io/jsonl.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -28,10 +30,12 @@ std::string read_file(const std::string& path) {
 nlohmann::json read_json(const std::string& path) {
   std::string text = read_file(path);
   try {
-    return nlohmann::json::parse(text);
+    return parse_json(text);  // depth-bounded: configs come from strangers
   } catch (const nlohmann::json::parse_error& e) {
     throw std::runtime_error(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " +
                              e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
 }
 

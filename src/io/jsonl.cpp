@@ -9,6 +9,16 @@
 
 namespace seva::io {
 
+nlohmann::json parse_json(const char* first, const char* last) {
+  nlohmann::json::parser_callback_t bound = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    if (depth >= kMaxJsonDepth && (event == nlohmann::json::parse_event_t::object_start ||
+                                   event == nlohmann::json::parse_event_t::array_start))
+      throw std::runtime_error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return true;
+  };
+  return nlohmann::json::parse(first, last, bound);
+}
+
 void for_each_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, size_t)>& fn,
                     bool tolerate_torn_tail) {
   std::string text = read_file(path);
@@ -26,8 +36,8 @@ void for_each_jsonl(const std::string& path, const std::function<void(const nloh
     if (torn && tolerate_torn_tail) return;
     nlohmann::json row;
     try {
-      row = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
+      row = parse_json(line);
+    } catch (const std::exception& e) {
       throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());
     }
     fn(row, line_no);

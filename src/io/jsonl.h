@@ -9,6 +9,15 @@
 
 namespace seva::io {
 
+// JSON from a file seva did not write nests at most this deep (seva's own files: under 10).
+constexpr int kMaxJsonDepth = 256;
+
+// nlohmann::json::parse, refusing input nested deeper than kMaxJsonDepth with std::runtime_error.
+// nlohmann parses without recursion, but dumping (error messages) and copying a value recurse:
+// a file of a million '[' would overflow the stack. Parse errors are nlohmann's parse_error.
+nlohmann::json parse_json(const char* first, const char* last);
+inline nlohmann::json parse_json(const std::string& text) { return parse_json(text.data(), text.data() + text.size()); }
+
 // Calls `fn(row, line_number)` for each non-blank line. A malformed line throws
 // "FILE:LINE: malformed JSON: ...". With `tolerate_torn_tail`, a last line without a newline (a
 // write cut short by a kill, even one that happens to parse) is ignored instead, as JsonlWriter

@@ -18,6 +18,7 @@
 #include <stdexcept>
 
 #include "io/files.h"
+#include "io/jsonl.h"
 
 namespace seva::io {
 namespace {
@@ -195,9 +196,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
 
     nlohmann::json header;
     try {
-      header = nlohmann::json::parse(reinterpret_cast<const char*>(map_ + 8),
-                                     reinterpret_cast<const char*>(map_ + 8 + n));
-    } catch (const nlohmann::json::exception& e) {
+      // Depth-bounded: a header of nested '[' would overflow the stack in error messages.
+      header = parse_json(reinterpret_cast<const char*>(map_ + 8),
+                          reinterpret_cast<const char*>(map_ + 8 + n));
+    } catch (const std::exception& e) {
       fail(path, std::string("malformed header JSON: ") + e.what());
     }
     if (!header.is_object()) fail(path, "malformed header JSON: not an object");

@@ -3,8 +3,11 @@
 #include "model/config.h"
 
 #include <nlohmann/json.hpp>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace seva::model {
 
@@ -14,6 +17,28 @@ template <typename T>
 void get_if(const nlohmann::json& j, const char* key, T& out, const std::string& where) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return;
+  // nlohmann's get<integer>() is a plain cast: a float out of the type's range (1e300) is
+  // undefined behaviour and a large integer wraps. An integer field takes an integer in range
+  // (or a float with an integral value in range, as the cast accepted before).
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using L = std::numeric_limits<T>;
+    bool fits = !it->is_number();  // other types: get<T>() throws, reported below
+    if (it->is_number_unsigned()) {
+      fits = it->template get<uint64_t>() <= static_cast<uint64_t>(L::max());
+    } else if (it->is_number_integer()) {
+      const int64_t v = it->template get<int64_t>();
+      fits = v < 0 ? std::is_signed_v<T> && v >= static_cast<int64_t>(L::min())
+                   : static_cast<uint64_t>(v) <= static_cast<uint64_t>(L::max());
+    } else if (it->is_number_float()) {
+      const double v = it->template get<double>();
+      // 2^digits is exact as a double; L::max() may not be.
+      fits = std::isfinite(v) && v == std::trunc(v) && v >= static_cast<double>(L::min()) &&
+             v < std::ldexp(1.0, L::digits);
+    }
+    if (!fits)
+      throw std::runtime_error(where + ": field '" + std::string(key) +
+                               "' is not an integer in range: " + it->dump());
+  }
   try {
     out = it->get<T>();
   } catch (const std::exception&) {

@@ -2,6 +2,7 @@
 #include "text/conversation.h"
 
 #include "io/files.h"
+#include "io/jsonl.h"
 #include "util/strings.h"
 
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@ ChatTemplate ChatTemplate::from_model_dir(const std::string& model_dir, Format f
   if (!io::file_exists(path)) return t;
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(io::read_file(path));
+    j = io::parse_json(io::read_file(path));  // depth-bounded
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
   }

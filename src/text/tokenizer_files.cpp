@@ -1,6 +1,8 @@
 // Parsing of tokenizer_config.json, special_tokens_map.json and added_tokens.json.
 #include "text/tokenizer_files.h"
 
+#include "io/jsonl.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,10 +20,12 @@ using nlohmann::json;
 json read_json_file(const std::string& path) {
   const std::string text = read_binary_file(path);
   try {
-    return json::parse(text);
+    return io::parse_json(text);  // depth-bounded: tokenizer files come from strangers
   } catch (const json::parse_error& e) {
     throw std::runtime_error("malformed JSON in " + path + " at byte " + std::to_string(e.byte) + ": " +
                              e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("malformed JSON in " + path + ": " + e.what());
   }
 }
 

@@ -1,0 +1,43 @@
+// libFuzzer target: the data-file readers. Input byte 0 picks the reader; the rest is the file.
+//   0: preference pairs (train::read_pairs)   1: POPE questions   2: VQA questions
+//   3: MMBench TSV, each row's base64 image decoded as eval does
+#include "eval/base64.h"
+#include "eval/mmbench.h"
+#include "eval/pope.h"
+#include "eval/vqa.h"
+#include "fuzz_common.h"
+#include "image/decode.h"
+#include "train/pairs.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string& dir = seva_fuzz::scratch_dir();
+  try {
+    switch (data[0] % 4) {
+      case 0:
+        (void)seva::train::read_pairs(seva_fuzz::write_file(dir, "pairs.jsonl", bytes));
+        break;
+      case 1:
+        (void)seva::eval::read_pope_questions(seva_fuzz::write_file(dir, "pope.jsonl", bytes));
+        break;
+      case 2:
+        (void)seva::eval::read_vqa_questions(seva_fuzz::write_file(dir, "vqa.jsonl", bytes));
+        break;
+      case 3:
+        for (const auto& q : seva::eval::read_mmbench(seva_fuzz::write_file(dir, "mmbench.tsv", bytes))) {
+          for (int r = 0; r < static_cast<int>(q.options.size()); ++r) {
+            (void)seva::eval::mmbench_prompt(q, r);
+            (void)seva::eval::mmbench_round_answer(q, r);
+          }
+          try {
+            (void)seva::image::decode_image_bytes(seva::eval::base64_decode(q.image_base64, "image"), "image");
+          } catch (const std::exception&) {
+          }
+        }
+        break;
+    }
+  } catch (const std::exception&) {
+  }
+  return 0;
+}
