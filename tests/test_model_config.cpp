@@ -51,3 +51,18 @@ TEST(ModelConfigBadInput, IntegralFloatStillReadsAsInteger) {
   llava["text_config"]["bos_token_id"] = static_cast<double>(bos);
   EXPECT_EQ(model::LlavaConfig::from_json(llava, "config.json").text.bos_token_id, bos);
 }
+
+TEST(ModelConfigBadInput, ZeroHeadsWithMropeIsRefusedNotDividedBy) {
+  // M-RoPE's check divides head size by num_attention_heads: it must see the sizes checked first.
+  nlohmann::json qwen = config_of("qwen2-vl-tiny/qwen2.5-vl/config.json");
+  qwen["text_config"]["num_attention_heads"] = 0;
+  qwen["num_attention_heads"] = 0;
+  qwen["text_config"].erase("head_dim");
+  qwen.erase("head_dim");
+  try {
+    model::Qwen2VLConfig::from_json(qwen, "config.json");
+    ADD_FAILURE() << "accepted zero attention heads";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("num_attention_heads"), std::string::npos) << e.what();
+  }
+}

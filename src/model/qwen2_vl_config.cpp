@@ -56,8 +56,9 @@ LlamaConfig parse_text(const nlohmann::json& top, const std::string& where) {
   bool sliding = false;
   get_if(j, "use_sliding_window", sliding, where);
   if (sliding) throw std::runtime_error(where + ": use_sliding_window true is not supported");
-  read_rope(j, c, where);
+  // Sizes first: read_rope divides by num_attention_heads (dim_per_head), which may be 0 here.
   check_text_sizes(c, where);
+  read_rope(j, c, where);
   return c;
 }
 
