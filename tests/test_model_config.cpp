@@ -66,3 +66,10 @@ TEST(ModelConfigBadInput, ZeroHeadsWithMropeIsRefusedNotDividedBy) {
     EXPECT_NE(std::string(e.what()).find("num_attention_heads"), std::string::npos) << e.what();
   }
 }
+
+TEST(ModelConfigBadInput, IntegerListElementOutOfRangeIsRefused) {
+  nlohmann::json qwen = config_of("qwen2-vl-tiny/qwen2.5-vl/config.json");
+  for (auto* j : {&qwen, &qwen["text_config"]})
+    if (j->contains("rope_scaling")) (*j)["rope_scaling"]["mrope_section"] = {4.44444e+45, 1, 1};
+  expect_refused([&] { model::Qwen2VLConfig::from_json(qwen, "config.json"); }, "mrope_section");
+}
