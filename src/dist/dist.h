@@ -1,5 +1,5 @@
-// Data-parallel runs over torch's c10d process groups (Gloo on CPU, NCCL for CUDA tensors when
-// this libtorch has it), set up from torchrun's environment contract: RANK, WORLD_SIZE,
+// Data-parallel runs over torch's c10d process groups (NCCL for CUDA runs when this libtorch has
+// it, Gloo for CPU runs when it has that), set up from torchrun's environment contract: RANK, WORLD_SIZE,
 // LOCAL_RANK, MASTER_ADDR, MASTER_PORT. A world of one (no variables, or WORLD_SIZE=1) creates
 // no process group at all: every helper below is then a no-op or the identity.
 #pragma once
@@ -27,9 +27,18 @@ Env read_env();
 std::chrono::milliseconds timeout();
 
 // Joins the process group of this run (once; later calls do nothing). `device` is the model's
-// device: NCCL is used when it is CUDA and this build has NCCL, Gloo otherwise. Throws a one-line
-// error when the rendezvous fails or times out, or when WORLD_SIZE > 1 in a build without c10d.
+// device. The rendezvous is c10d's TCPStore served by rank 0 at MASTER_ADDR:MASTER_PORT; the
+// collectives go over NCCL when the device is CUDA and this build has NCCL
+// (SEVA_DIST_BACKEND=gloo forces Gloo), over Gloo otherwise. Throws a one-line error when the
+// rendezvous fails or times out, when the ranks disagree on the backend, or when this build cannot
+// run several processes on that device: no c10d at all, or NCCL-only (a pip PyTorch's libtorch,
+// which has no Gloo) with a CPU device.
 void init(const std::string& device = "cpu");
+
+// The rendezvous alone, as init() does it: meets the other ranks of `env` at its TCPStore and
+// returns every rank's `mine`, in rank order, without making a process group (so it needs neither
+// Gloo nor a GPU). A world of one returns {mine}.
+std::vector<std::string> rendezvous_exchange(const Env& env, const std::string& mine);
 
 // After init (or before it: the environment's values).
 int rank();
