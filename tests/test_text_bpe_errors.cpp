@@ -60,7 +60,7 @@ TEST(TextBpeErrors, MalformedJson) {
   expect_refused(load_text(""), "", "malformed JSON");
   expect_refused(load_text("[1, 2]"), "", "expected an object");
   // Deep nesting must not overflow the stack.
-  expect_refused(load_text(std::string(200000, '[') + std::string(200000, ']')), "", "expected an object");
+  expect_refused(load_text(std::string(200000, '[') + std::string(200000, ']')), "", "nested deeper than 256 levels");
 }
 
 TEST(TextBpeErrors, WrongTypes) {

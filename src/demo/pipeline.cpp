@@ -122,6 +122,7 @@ void run_demo(const DemoOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   const Sizes sz = sizes_for(o);
   io::make_dir(o.out);
+  const io::DirLock lock(o.out, "seva demo");
   Runner r(o.out, o.seva, o.echo);
   const std::string world = io::join_path(o.out, "world");
   make_world(r, o, sz, world);

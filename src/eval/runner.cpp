@@ -317,6 +317,9 @@ int run_eval(const EvalOptions& o) {
   auto model_opts = o.model;
   model_opts.device = dist::local_device(model_opts.device);
   dist::init(model_opts.device);
+  io::make_dir(o.out);
+  std::unique_ptr<io::DirLock> lock;  // one rank holds it for the job
+  if (dist::is_main()) lock = std::make_unique<io::DirLock>(o.out, "seva eval");
   write_run_config(o, benches);
 
   auto vlm = generate::Vlm::load(model_opts);

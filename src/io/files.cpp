@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,4 +75,30 @@ void remove_tree(const std::string& path) {
   if (ec) throw std::runtime_error("cannot remove " + path + ": " + ec.message());
 }
 
+DirLock::DirLock(const std::string& dir, const std::string& command) {
+  const std::string path = join_path(dir, ".seva.lock");
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::string holder;
+    char buf[256] = {0};
+    if (::pread(fd_, buf, sizeof buf - 1, 0) > 0) holder = std::string(buf).substr(0, std::string(buf).find('\n'));
+    ::close(fd_);
+    fd_ = -1;
+    if (err != EWOULDBLOCK) throw std::runtime_error("cannot lock " + path + ": " + std::strerror(err));
+    throw std::runtime_error(dir + " is in use by another seva run" + (holder.empty() ? "" : " (" + holder + ")") +
+                             "; wait for it to finish or give another --out");
+  }
+  const std::string me = command + ", pid " + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, me.data(), me.size(), 0) < 0) {
+    // The lock holds without the note; only the other run's message loses the holder's name.
+  }
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+}
+
 }  // namespace seva::io
+

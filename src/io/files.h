@@ -15,4 +15,19 @@ std::string join_path(const std::string& dir, const std::string& name);
 void make_dir(const std::string& dir);     // creates it (and parents) if missing; throws naming it
 void remove_tree(const std::string& path);  // removes it and everything below, if present
 
+// An exclusive lock on DIR/.seva.lock (flock), held while the object lives: a second seva run on
+// the same output directory refuses at once instead of interleaving its writes with the first's.
+// The kernel drops the lock when the process ends, kill -9 included, so a killed run never leaves
+// a stale lock behind. `command` names the run in the file and in the other run's error.
+class DirLock {
+ public:
+  DirLock(const std::string& dir, const std::string& command);
+  ~DirLock();
+  DirLock(const DirLock&) = delete;
+  DirLock& operator=(const DirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace seva::io

@@ -2,6 +2,7 @@
 
 #include "dist/answer_job.h"
 #include "image/decode.h"
+#include "dist/dist.h"
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "aug/augment.h"
@@ -232,6 +233,9 @@ class ViewAnswerer {
 GenerateSummary run_generate(generate::Vlm& vlm, const GenerateOptions& opts, std::ostream& log) {
   if (opts.batch_size < 1) throw std::invalid_argument("--batch-size must be at least 1");
   if (opts.out_dir.empty()) throw std::invalid_argument("no --out directory given");
+  io::make_dir(opts.out_dir);
+  std::unique_ptr<io::DirLock> lock;  // one rank holds it for the job
+  if (dist::is_main()) lock = std::make_unique<io::DirLock>(opts.out_dir, "seva generate");
   return ViewAnswerer(vlm, opts, log).run(log);
 }
 

@@ -364,6 +364,8 @@ int64_t train_sft(const SftOptions& o) {
   model_opts.device = dist::local_device(model_opts.device);
   dist::init(model_opts.device);
   io::make_dir(o.loop.out);
+  std::unique_ptr<io::DirLock> lock;  // one rank holds it for the job
+  if (dist::is_main()) lock = std::make_unique<io::DirLock>(o.loop.out, "seva sft");
   auto vlm = generate::Vlm::load(model_opts);
   auto& m = *vlm.model;
   const auto data = read_all_data(o, o.loop.quiet || !dist::is_main());

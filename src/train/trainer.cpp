@@ -133,6 +133,8 @@ int64_t train_dpo(const TrainOptions& o) {
   dist::init(model_opts.device);
   const bool quiet = o.loop.quiet || !dist::is_main();
   io::make_dir(o.loop.out);
+  std::unique_ptr<io::DirLock> lock;  // one rank holds it for the job
+  if (dist::is_main()) lock = std::make_unique<io::DirLock>(o.loop.out, "seva train");
   auto vlm = generate::Vlm::load(model_opts);
   auto& m = *vlm.model;
   const auto pairs = read_checked_pairs(o);
