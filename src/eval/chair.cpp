@@ -177,26 +177,96 @@ ChairMentions chair_mentions(const std::string& text, const ChairVocabulary& v, 
 
 namespace {
 
-// Parses an annotation file with io::kMaxJsonDepth's bound, leaving out the values CHAIR never reads:
-// the instances file of COCO val2014 is 160 MB, mostly polygons, which as JSON values would take
-// gigabytes.
+// The parts of a COCO annotation file CHAIR reads, as JSON: the root's "images", "annotations" and
+// "categories", and of each of their elements the fields id, file_name, name, image_id,
+// category_id and caption; everything else (polygons, boxes, licenses...) is skipped while
+// parsing. COCO val2014's instances file is 160 MB, mostly polygons: as a whole DOM it would take
+// about 800 MB, and nlohmann's filtering parser callback (what io::parse_json bounds depth with)
+// takes some 40 s on it. Nesting is bounded by io::kMaxJsonDepth, as in io::parse_json.
+class CocoSubsetSax : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  nlohmann::json root;
+
+  bool null() override { return value(nullptr); }
+  bool boolean(bool v) override { return value(v); }
+  bool number_integer(number_integer_t v) override { return value(v); }
+  bool number_unsigned(number_unsigned_t v) override { return value(v); }
+  bool number_float(number_float_t v, const string_t&) override { return value(v); }
+  bool string(string_t& v) override { return value(std::move(v)); }
+  bool binary(binary_t&) override { return value(nullptr); }
+  bool start_object(std::size_t) override { return open(nlohmann::json::object()); }
+  bool start_array(std::size_t) override { return open(nlohmann::json::array()); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool key(string_t& k) override {
+    if (skip_ > 0) return true;
+    static const std::set<std::string> kTop = {"images", "annotations", "categories"};
+    static const std::set<std::string> kFields = {"id", "file_name", "name", "image_id", "category_id", "caption"};
+    const bool element = stack_.size() == 3 && stack_[0]->is_object() && stack_[1]->is_array() && stack_[2]->is_object();
+    drop_next_ = (stack_.size() == 1 && !kTop.count(k)) || (element && !kFields.count(k));
+    key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    throw std::runtime_error(e.what());
+  }
+
+ private:
+  bool value(nlohmann::json v) {
+    if (skip_ > 0) return true;
+    if (drop_next_) {
+      drop_next_ = false;
+      return true;
+    }
+    place(std::move(v));
+    return true;
+  }
+  bool open(nlohmann::json container) {
+    if (stack_.size() + skip_ >= static_cast<size_t>(io::kMaxJsonDepth))
+      throw std::runtime_error("JSON nested deeper than " + std::to_string(io::kMaxJsonDepth) + " levels");
+    if (skip_ > 0 || drop_next_) {
+      drop_next_ = false;
+      ++skip_;
+      return true;
+    }
+    stack_.push_back(place(std::move(container)));
+    return true;
+  }
+  bool close() {
+    if (skip_ > 0)
+      --skip_;
+    else
+      stack_.pop_back();
+    return true;
+  }
+  nlohmann::json* place(nlohmann::json v) {
+    if (stack_.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    nlohmann::json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(v));
+      return &parent.back();
+    }
+    return &(parent[key_] = std::move(v));
+  }
+
+  std::vector<nlohmann::json*> stack_;  // the open containers being kept
+  size_t skip_ = 0;                     // open containers inside a skipped value
+  bool drop_next_ = false;              // the value after the last key is skipped
+  std::string key_;
+};
+
 nlohmann::json parse_annotations(const std::string& path) {
   const std::string text = io::read_file(path);
-  nlohmann::json::parser_callback_t keep = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json& value) {
-    using E = nlohmann::json::parse_event_t;
-    if (depth >= io::kMaxJsonDepth && (event == E::object_start || event == E::array_start))
-      throw std::runtime_error("JSON nested deeper than " + std::to_string(io::kMaxJsonDepth) + " levels");
-    if (event == E::key && value.is_string()) {
-      const auto& k = value.get_ref<const std::string&>();
-      return !(k == "segmentation" || k == "bbox" || k == "area" || k == "iscrowd");
-    }
-    return true;
-  };
+  CocoSubsetSax sax;
   try {
-    return nlohmann::json::parse(text.data(), text.data() + text.size(), keep);
+    nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &sax);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": malformed JSON: " + e.what());
   }
+  return std::move(sax.root);
 }
 
 const nlohmann::json& array_field(const nlohmann::json& root, const char* key, const std::string& path) {

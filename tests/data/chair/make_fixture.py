@@ -5,9 +5,10 @@
 
 PATH/chair.py is the CHAIR script most papers use: OPERA's (github.com/shikiw/OPERA, chair.py, also
 used by LURE), which is Maxlinn's standalone chair.py with pattern's singularize replaced by NLTK's
-pos_tag and WordNet lemmatizer. It is imported as it is, never copied here. Two NLTK models it calls cannot be installed offline (punkt
-for sentence splitting, averaged_perceptron_tagger_eng for pos_tag); this script replaces exactly
-those two calls with the documented stand-in rules below, which seva implements the same way:
+pos_tag and WordNet lemmatizer. It is imported as it is, never copied here. Two NLTK models it calls
+cannot be installed offline (punkt for sentence splitting, averaged_perceptron_tagger_eng for
+pos_tag); this script replaces exactly those two calls with the documented stand-in rules below,
+which seva implements the same way:
 
   nltk.word_tokenize -> split_sentences() (a sentence ends after '.', '!' or '?', possibly followed
                         by closing quotes/brackets, when whitespace follows), then NLTK's own
