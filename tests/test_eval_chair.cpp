@@ -240,7 +240,7 @@ TEST(EvalChair, MentionsFollowTheReferenceRules) {
 TEST(EvalChair, VocabularyFile) {
   const std::string dir = seva::test::temp_dir("chair_vocab");
   const std::string good = write(dir, "objects.txt",
-                                 "# made-up objects\n\nBall, sphere,  red   ball\ncube, box\r\n"
+                                 "# made-up objects\n\nBall, sphere,  red \t ball\ncube, box\r\n"
                                  "traffic cone, cone, pylon\n");
   const ChairVocabulary v = ChairVocabulary::read(good);
   EXPECT_EQ(v.node_of, (std::map<std::string, std::string>{{"ball", "ball"}, {"sphere", "ball"}, {"red ball", "ball"},

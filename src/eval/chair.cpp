@@ -96,14 +96,19 @@ ChairVocabulary ChairVocabulary::read(const std::string& path) {
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> entries;
     for (const auto& raw : split(line, ",")) {
-      // Lower-cased, runs of spaces as one (tokens are joined with one space).
+      // Lower-cased, words joined by one space (as chair.py joins two tokens).
       std::string entry;
       size_t words = 0;
-      for (const auto& w : split(text::python_lower(strip(raw)), " ")) {
-        const std::string word = strip(w);
-        if (word.empty()) continue;
-        entry += (entry.empty() ? "" : " ") + word;
-        ++words;
+      const std::string lowered = text::python_lower(raw);
+      for (size_t i = 0; i < lowered.size();) {
+        while (i < lowered.size() && is_space(lowered[i])) ++i;
+        size_t j = i;
+        while (j < lowered.size() && !is_space(lowered[j])) ++j;
+        if (j > i) {
+          entry += (entry.empty() ? "" : " ") + lowered.substr(i, j - i);
+          ++words;
+        }
+        i = j;
       }
       if (words == 0) throw std::runtime_error(where + ": empty entry (\"node, synonym, ...\" expected)");
       if (words > 2)
@@ -314,7 +319,6 @@ ChairBenchmark read_chair_benchmark(const std::string& dir, const std::string& s
     if (!io::file_exists(p))
       throw std::runtime_error("CHAIR: no " + p + " (a COCO annotations folder holds instances_" + split_name +
                                ".json and captions_" + split_name + ".json)");
-  b.lemmatizer = std::make_shared<const WordNetLemmatizer>(wordnet_dir);
 
   const nlohmann::json instances = parse_annotations(instances_path);
   const auto& images = array_field(instances, "images", instances_path);
@@ -361,6 +365,7 @@ ChairBenchmark read_chair_benchmark(const std::string& dir, const std::string& s
     image_of(image_id, where).objects.insert(node->second);
   }
 
+  b.lemmatizer = std::make_shared<const WordNetLemmatizer>(wordnet_dir);
   const nlohmann::json captions = parse_annotations(captions_path);
   const auto& rows = array_field(captions, "annotations", captions_path);
   for (size_t i = 0; i < rows.size(); ++i) {

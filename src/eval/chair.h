@@ -96,7 +96,7 @@ std::vector<ChairAnswer> read_chair_answers(const std::string& path);
 //   mean_words = mean count of raw_words (chair.py's "Len" is 0.01 times it). 0 where undefined.
 // Every answer is scored, repeats included (chair.py scores each row). An answer for an id the
 // annotations lack is scored against no objects (every mention hallucinated) and counted in
-// unknown_image_ids. questions = distinct ids in `asked`, missing_images = ids of `missing`,
+// unknown_image_ids (a count of answers). questions = distinct ids in `asked`, missing_images = ids of `missing`,
 // unanswered = asked ids neither missing nor answered, scored = answers scored.
 // `per_answer` (when not null) gets one row per answer: image_id, text, mentioned (words), objects
 // (node words), hallucinated ([word, node] pairs), chair_i, recall, words (the raw_words count),
