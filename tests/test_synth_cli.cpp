@@ -45,8 +45,16 @@ TEST(SynthCli, WorldWritesTheFilesDeterministically) {
 TEST(SynthCli, WorldRejectsBadFlags) {
   REQUIRE_BINARY();
   const std::string d = seva::test::temp_dir("cli_world_bad") + "/w";
-  EXPECT_NE(run_seva("world --out " + shell_quote(d) + " --pool-questions-per-image 7").status, 0);
+  EXPECT_NE(run_seva("world --out " + shell_quote(d) + " --pool-questions-per-image 8").status, 0);
   auto r = run_seva("world --out " + shell_quote(d) + " --train 2 --pool 2 --bench 2 --pool-family colour");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown question family 'colour'"), std::string::npos) << r.out;
+}
+
+TEST(SynthCli, WorldHelpNamesDescriptions) {
+  REQUIRE_BINARY();
+  auto r = run_seva("world --help");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("choice, caption"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("default all seven"), std::string::npos) << r.out;
 }

@@ -11,10 +11,11 @@ void world_flags(util::Flags& f, WorldCommandOptions& c) {
   f.add(Flag("--train", "training images (SFT stage 1 and 2)").non_negative(), o.train);
   f.add(Flag("--pool", "unlabeled pool images").non_negative(), o.pool);
   f.add(Flag("--bench", "benchmark images: one POPE, one MMBench and one VQA question each").non_negative(), o.bench);
-  f.add(Flag("--pool-questions-per-image", "questions per pool image (distinct families)").range(1, 6),
+  f.add(Flag("--pool-questions-per-image", "questions per pool image (distinct families)").range(1, 7),
         o.pool_questions_per_image);
   f.add(Flag("--pool-family",
-             "families asked in the pool (repeatable: color, count, position, exist, text, choice; default all)")
+             "families asked in the pool (repeatable: color, count, position, exist, text, choice, caption = "
+             "\"Describe the image.\"; default all seven)")
             .hide_default(),
         o.pool_families);
   f.add(Flag("--threads", "writer threads").positive(), o.threads);

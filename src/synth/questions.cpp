@@ -36,6 +36,8 @@ Qa with_options(Qa q, util::Rng& rng, const std::string& truth, std::vector<std:
 
 }  // namespace
 
+const char* const kDescribeQuestion = "Describe the image.";
+
 const char* family_name(Family f) {
   switch (f) {
     case Family::color: return "color";
@@ -262,7 +264,7 @@ Qa make_question(Family f, const Scene& s, util::Rng& rng, const WorldStats& sta
     case Family::caption: {
       Qa q;
       q.family = Family::caption;
-      q.question = "Describe the image.";
+      q.question = kDescribeQuestion;
       q.answer = caption(s);
       q.stem = q.question;
       return q;

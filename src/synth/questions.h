@@ -35,6 +35,9 @@ struct Qa {
   int answer_index = -1;
 };
 
+// The caption family's question ("Describe the image."): SFT stage 1, the pool, the description benchmark.
+extern const char* const kDescribeQuestion;
+
 // "red circle none blue square none none green triangle text 4 7 2": the six cells in reading
 // order (top left … bottom right), then the digits one by one.
 std::string caption(const Scene& s);

@@ -150,7 +150,8 @@ std::string image_rel_path(const std::string& split, int64_t index) {
 
 namespace {
 
-// The pool's question families (all but captions when none are named), checked against the options.
+// The pool's question families (the six question families and caption when none are named),
+// checked against the options.
 std::vector<Family> checked_pool_families(const WorldOptions& o) {
   if (o.out.empty()) throw std::invalid_argument("seva world: --out is required");
   if (o.train < 0 || o.pool < 0 || o.bench < 0) throw std::invalid_argument("seva world: counts must not be negative");
@@ -158,10 +159,12 @@ std::vector<Family> checked_pool_families(const WorldOptions& o) {
   std::vector<Family> pool_families;
   for (const auto& name : o.pool_families) {
     Family f = family_from_name(name);
-    if (f == Family::caption) throw std::invalid_argument("the pool cannot hold caption questions");
     if (std::find(pool_families.begin(), pool_families.end(), f) == pool_families.end()) pool_families.push_back(f);
   }
-  if (pool_families.empty()) pool_families = question_families();
+  if (pool_families.empty()) {
+    pool_families = question_families();
+    pool_families.push_back(Family::caption);
+  }
   if (o.pool_questions_per_image > static_cast<int>(pool_families.size()))
     throw std::invalid_argument("--pool-questions-per-image " + std::to_string(o.pool_questions_per_image) +
                                 " is more than the " + std::to_string(pool_families.size()) + " pool families");
@@ -245,10 +248,14 @@ std::vector<std::string> write_pool_split(const WorldOptions& o, const std::stri
     const std::string rel = image_rel_path("pool", i);
     write_image(images, rel, s);
     const std::string id = item_id("pool", i);
-    util::Rng rng(util::hash_key(o.seed, "questions/pool", std::to_string(i)));
+    const uint64_t key = util::hash_key(o.seed, "questions/pool", std::to_string(i));
     std::vector<Qa> qas;
     for (int j = 0; j < k; ++j) {  // families in rotation: equal shares over the pool
       const Family f = pool_families[static_cast<size_t>((i * k + j) % static_cast<int64_t>(pool_families.size()))];
+      // Each family draws from its own copy of the image's stream: the question an image gets in
+      // a family depends on (seed, image, family) only, not on the family list or the other
+      // slots (and a one-question pool is what it was when the stream was shared).
+      util::Rng rng(key);
       qas.push_back(make_question(f, s, rng, stats));
     }
     json e = entry(id, rel, qas, false);

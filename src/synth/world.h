@@ -18,7 +18,8 @@ struct WorldOptions {
   int64_t pool = 3000;                      // unlabeled pool images
   int64_t bench = 3000;                     // benchmark images: one POPE, one MMBench, one VQA question each
   int pool_questions_per_image = 1;         // distinct families per pool image
-  std::vector<std::string> pool_families;   // families asked in the pool; empty = all six
+  // Families asked in the pool; empty = the six question families and caption ("Describe the image.").
+  std::vector<std::string> pool_families;
   double stage2_caption_share = 0.15;       // stage-2 entries that are a caption instead of questions
   double choice_binding_share = 0.4;        // sft_choice entries that are binding drill, not the world's questions
   double choice_open_share = 0.5;           // sft_choice questions asked openly (and answered) first
