@@ -32,8 +32,10 @@ TEST(SynthCli, WorldWritesTheFilesDeterministically) {
   EXPECT_EQ(w["splits"]["pool"], 10);
   EXPECT_EQ(w["splits"]["bench"], 12);
   EXPECT_EQ(w["counts"]["pool_questions"], 20);
+  EXPECT_EQ(w["chair"]["images"], 12);  // --describe's 300 cut to the 12 bench images
   for (const char* f : {"world.json", "sft_stage1.json", "sft_stage2.json", "pool.json", "pool_labels.jsonl", "pope.jsonl",
-                        "mmbench.tsv", "vqa.jsonl", "corpus.txt", "images/bench/bench_000011.png"})
+                        "mmbench.tsv", "vqa.jsonl", "corpus.txt", "images/bench/bench_000011.png",
+                        "chair/instances_bench.json", "chair/captions_bench.json", "chair/objects.txt"})
     EXPECT_EQ(seva::io::read_file(a + "/" + f), seva::io::read_file(b + "/" + f)) << f;
   // The pool goes through `seva sample` as any instruction file does.
   r = run_seva("sample --instructions " + shell_quote(a + "/pool.json") + " --per-image 2 --out " +
@@ -46,6 +48,7 @@ TEST(SynthCli, WorldRejectsBadFlags) {
   REQUIRE_BINARY();
   const std::string d = seva::test::temp_dir("cli_world_bad") + "/w";
   EXPECT_NE(run_seva("world --out " + shell_quote(d) + " --pool-questions-per-image 8").status, 0);
+  EXPECT_NE(run_seva("world --out " + shell_quote(d) + " --describe -1").status, 0);
   auto r = run_seva("world --out " + shell_quote(d) + " --train 2 --pool 2 --bench 2 --pool-family colour");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown question family 'colour'"), std::string::npos) << r.out;
@@ -55,6 +58,19 @@ TEST(SynthCli, WorldHelpNamesDescriptions) {
   REQUIRE_BINARY();
   auto r = run_seva("world --help");
   ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("--describe"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("choice, caption"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("default all seven"), std::string::npos) << r.out;
+}
+
+TEST(SynthCli, WorldDescribeZeroWritesNoChairFiles) {
+  REQUIRE_BINARY();
+  const std::string d = seva::test::temp_dir("cli_world_describe") + "/w";
+  auto r = run_seva("world --quiet --out " + shell_quote(d) + " --train 0 --pool 7 --bench 5 --describe 0");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_FALSE(seva::io::file_exists(d + "/chair"));
+  EXPECT_FALSE(seva::io::read_json(d + "/world.json").contains("chair"));
+  r = run_seva("world --quiet --out " + shell_quote(d) + " --train 0 --pool 7 --bench 5 --describe 3");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(seva::io::read_json(d + "/chair/captions_bench.json")["annotations"].size(), 3u);
 }

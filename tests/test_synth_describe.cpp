@@ -1,4 +1,5 @@
-// Descriptions in the world: the caption family ("Describe the image.") in the unlabeled pool.
+// Descriptions in the world: the caption family ("Describe the image.") in the unlabeled pool, and
+// the description benchmark written as COCO annotation files (chair/) for CHAIR.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -8,6 +9,7 @@
 #include "io/jsonl.h"
 #include "method/sample.h"
 #include "synth/questions.h"
+#include "synth/render.h"
 #include "synth/scene.h"
 #include "synth/world.h"
 #include "test_helpers.h"
@@ -27,6 +29,7 @@ synth::WorldOptions tiny_world(const std::string& dir) {
   o.train = 0;
   o.pool = 14;
   o.bench = 20;
+  o.describe = 12;
   o.quiet = true;
   return o;
 }
@@ -145,4 +148,149 @@ TEST(SynthDescribe, PoolQuestionDependsOnImageAndFamilyOnly) {
     EXPECT_EQ(row["answer"], q.answer);
   }
   EXPECT_GT(shared, 10);
+}
+
+TEST(SynthDescribe, ChairFilesMatchTheScenes) {
+  const std::string dir = test::temp_dir("describe_chair");
+  const auto m = synth::write_world(tiny_world(dir));
+  EXPECT_EQ(std::string(synth::kChairDir), "chair");
+  const std::string chair = dir + "/chair";
+  const auto inst = io::read_json(chair + "/instances_bench.json");
+  const auto caps = io::read_json(chair + "/captions_bench.json");
+  EXPECT_EQ(inst["licenses"], json::array());
+  EXPECT_EQ(inst["info"]["split"], "bench");
+
+  // Images: the first 12 bench images, id = index + 1, paths relative to DIR/images.
+  ASSERT_EQ(inst["images"].size(), 12u);
+  EXPECT_EQ(caps["images"], inst["images"]);
+  for (int64_t i = 0; i < 12; ++i) {
+    const auto& im = inst["images"][i];
+    EXPECT_EQ(im["id"], i + 1);
+    EXPECT_EQ(im["file_name"], synth::image_rel_path("bench", i));
+    EXPECT_EQ(im["file_name"], "bench/bench_0000" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".png");
+    EXPECT_EQ(im["width"], 48);
+    EXPECT_EQ(im["height"], 48);
+    EXPECT_TRUE(io::file_exists(dir + "/images/" + im["file_name"].get<std::string>()));
+  }
+
+  // Categories: the 12 kinds, id = kind + 1.
+  ASSERT_EQ(inst["categories"].size(), 12u);
+  EXPECT_EQ(inst["categories"][0], json({{"id", 1}, {"name", "red circle"}, {"supercategory", "circle"}}));
+  EXPECT_EQ(inst["categories"][5], json({{"id", 6}, {"name", "green square"}, {"supercategory", "square"}}));
+  for (int k = 0; k < synth::kKinds; ++k) {
+    EXPECT_EQ(inst["categories"][k]["id"], k + 1);
+    EXPECT_EQ(inst["categories"][k]["name"], synth::kind_name(k));
+    EXPECT_EQ(inst["categories"][k]["supercategory"], synth::kShapeNames[synth::kind_shape(k)]);
+  }
+
+  // Annotations: one per object, in image then cell order, ids 1..N; boxes tight around the shape.
+  std::map<int64_t, std::vector<json>> by_image;
+  int64_t next_id = 1;
+  for (const auto& a : inst["annotations"]) {
+    EXPECT_EQ(a["id"], next_id++);
+    EXPECT_EQ(a["iscrowd"], 0);
+    by_image[a["image_id"].get<int64_t>()].push_back(a);
+  }
+  int64_t objects = 0;
+  for (int64_t i = 0; i < 12; ++i) {
+    const auto s = synth::sample_scene(kSeed, "bench", i);
+    const auto& anns = by_image[i + 1];
+    ASSERT_EQ(anns.size(), s.objects.size()) << i;
+    objects += static_cast<int64_t>(s.objects.size());
+    for (size_t j = 0; j < anns.size(); ++j) {
+      const auto& ob = s.objects[j];
+      EXPECT_EQ(anns[j]["category_id"], ob.kind() + 1);
+      const std::vector<int> b = anns[j]["bbox"];
+      ASSERT_EQ(b.size(), 4u);
+      EXPECT_EQ(anns[j]["area"], b[2] * b[3]);
+      EXPECT_GE(b[2], ob.size - 3);
+      EXPECT_LE(b[2], ob.size + 1);
+      EXPECT_GE(b[3], ob.size - 3);
+      EXPECT_LE(b[3], ob.size + 1);
+      // Inside its cell, and the tight box of the pixels the shape covers.
+      EXPECT_GE(b[0], (ob.cell % 3) * 16);
+      EXPECT_LE(b[0] + b[2], (ob.cell % 3) * 16 + 16);
+      EXPECT_GE(b[1], (ob.cell / 3) * 16);
+      EXPECT_LE(b[1] + b[3], (ob.cell / 3) * 16 + 16);
+      int x0 = 99, y0 = 99, x1 = -1, y1 = -1;
+      for (int y = 0; y < synth::kImageSize; ++y)
+        for (int x = 0; x < synth::kImageSize; ++x)
+          if (synth::object_covers(ob, x, y)) {
+            x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+          }
+      EXPECT_EQ(b, (std::vector<int>{x0, y0, x1 - x0 + 1, y1 - y0 + 1})) << i << " " << j;
+    }
+    // The kinds a caption names are exactly the annotated ones.
+    std::multiset<std::string> named, annotated;
+    for (const auto& a : anns) annotated.insert(synth::kind_name(a["category_id"].get<int>() - 1));
+    for (const auto& o : s.objects) named.insert(synth::kind_name(o.kind()));
+    EXPECT_EQ(named, annotated);
+  }
+  EXPECT_EQ(by_image.size(), 12u);  // every annotation on one of the 12 images
+
+  // Captions: one per image, the world's description of it.
+  ASSERT_EQ(caps["annotations"].size(), 12u);
+  for (int64_t i = 0; i < 12; ++i) {
+    const auto& c = caps["annotations"][i];
+    EXPECT_EQ(c["id"], i + 1);
+    EXPECT_EQ(c["image_id"], i + 1);
+    EXPECT_EQ(c["caption"], synth::caption(synth::sample_scene(kSeed, "bench", i)));
+  }
+  EXPECT_FALSE(caps.contains("categories"));
+
+  // objects.txt: a '#' header, then the 12 kinds, one a line, in category order.
+  const std::string txt = io::read_file(chair + "/objects.txt");
+  std::vector<std::string> lines, nodes;
+  for (size_t b = 0, e; b < txt.size(); b = e + 1) {
+    e = txt.find('\n', b);
+    ASSERT_NE(e, std::string::npos);  // ends with a newline
+    lines.push_back(txt.substr(b, e - b));
+  }
+  ASSERT_GT(lines.size(), 12u);
+  EXPECT_EQ(lines[0].rfind("#", 0), 0u);
+  for (const auto& l : lines)
+    if (l.rfind("#", 0) != 0) nodes.push_back(l);
+  ASSERT_EQ(nodes.size(), 12u);
+  for (int k = 0; k < synth::kKinds; ++k) EXPECT_EQ(nodes[k], synth::kind_name(k));
+  EXPECT_NE(txt.find("hallucination"), std::string::npos);
+
+  // The manifest names the benchmark.
+  const auto w = io::read_json(dir + "/world.json");
+  EXPECT_EQ(w["chair"], json({{"dir", "chair"}, {"split", "bench"}, {"images", 12}, {"objects", objects},
+                              {"instances", "instances_bench.json"}, {"captions", "captions_bench.json"},
+                              {"vocabulary", "objects.txt"}, {"question", "Describe the image."}}));
+  EXPECT_EQ(m["chair"], w["chair"]);
+}
+
+TEST(SynthDescribe, DescribeZeroWritesNoneAndMoreThanBenchIsCut) {
+  const std::string dir = test::temp_dir("describe_counts");
+  auto o = tiny_world(dir);
+  o.describe = 1000;  // more than --bench 20: cut to 20
+  synth::write_world(o);
+  EXPECT_EQ(io::read_json(dir + "/chair/instances_bench.json")["images"].size(), 20u);
+  EXPECT_EQ(io::read_json(dir + "/chair/captions_bench.json")["annotations"].size(), 20u);
+  EXPECT_EQ(io::read_json(dir + "/world.json")["chair"]["images"], 20);
+
+  o.describe = 0;  // over the previous world: its chair/ goes
+  synth::write_world(o);
+  EXPECT_FALSE(io::file_exists(dir + "/chair"));
+  EXPECT_FALSE(io::read_json(dir + "/world.json").contains("chair"));
+  EXPECT_EQ(io::read_jsonl(dir + "/pope.jsonl").size(), 20u);  // the rest of the bench is there
+
+  o.describe = 5;
+  o.bench = 0;  // no bench, no benchmark
+  synth::write_world(o);
+  EXPECT_FALSE(io::file_exists(dir + "/chair"));
+
+  o.bench = 20;
+  o.describe = -1;
+  EXPECT_THROW(synth::write_world(o), std::invalid_argument);
+}
+
+TEST(SynthDescribe, RefusesAChairDirectoryThatIsNotAWorlds) {
+  const std::string dir = test::temp_dir("describe_refuse");
+  io::make_dir(dir + "/chair");
+  io::write_file_atomic(dir + "/chair/keep.json", "{}");
+  EXPECT_THROW(synth::write_world(tiny_world(dir)), std::runtime_error);
+  EXPECT_TRUE(io::file_exists(dir + "/chair/keep.json"));
 }

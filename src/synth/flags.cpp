@@ -11,6 +11,11 @@ void world_flags(util::Flags& f, WorldCommandOptions& c) {
   f.add(Flag("--train", "training images (SFT stage 1 and 2)").non_negative(), o.train);
   f.add(Flag("--pool", "unlabeled pool images").non_negative(), o.pool);
   f.add(Flag("--bench", "benchmark images: one POPE, one MMBench and one VQA question each").non_negative(), o.bench);
+  f.add(Flag("--describe",
+             "bench images in the description benchmark (chair/: COCO instances and captions for CHAIR; "
+             "0 = none; cut to --bench when larger)")
+            .non_negative(),
+        o.describe);
   f.add(Flag("--pool-questions-per-image", "questions per pool image (distinct families)").range(1, 7),
         o.pool_questions_per_image);
   f.add(Flag("--pool-family",

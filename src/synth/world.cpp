@@ -12,6 +12,7 @@
 #include "util/rng.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -38,6 +39,11 @@ const char* const kMmbenchFile = "mmbench.tsv";
 const char* const kVqaFile = "vqa.jsonl";
 const char* const kCorpusFile = "corpus.txt";
 const char* const kImagesDir = "images";
+const char* const kChairDir = "chair";
+const char* const kChairSplit = "bench";
+const char* const kChairInstances = "instances_bench.json";
+const char* const kChairCaptions = "captions_bench.json";
+const char* const kChairObjects = "objects.txt";
 
 namespace {
 
@@ -154,7 +160,8 @@ namespace {
 // checked against the options.
 std::vector<Family> checked_pool_families(const WorldOptions& o) {
   if (o.out.empty()) throw std::invalid_argument("seva world: --out is required");
-  if (o.train < 0 || o.pool < 0 || o.bench < 0) throw std::invalid_argument("seva world: counts must not be negative");
+  if (o.train < 0 || o.pool < 0 || o.bench < 0 || o.describe < 0)
+    throw std::invalid_argument("seva world: counts must not be negative");
   if (o.pool_questions_per_image < 1) throw std::invalid_argument("--pool-questions-per-image must be at least 1");
   std::vector<Family> pool_families;
   for (const auto& name : o.pool_families) {
@@ -171,13 +178,16 @@ std::vector<Family> checked_pool_families(const WorldOptions& o) {
   return pool_families;
 }
 
-// OUT/images/{train,pool,bench}, emptied: a smaller world over a bigger one leaves no strays.
+// OUT/images/{train,pool,bench}, emptied, and no OUT/chair: a smaller world over a bigger one
+// leaves no strays.
 std::string fresh_image_dirs(const WorldOptions& o) {
   io::make_dir(o.out);
-  const std::string images = io::join_path(o.out, kImagesDir);
-  if (io::file_exists(images) && !io::file_exists(io::join_path(o.out, kWorldManifest)))
-    throw std::runtime_error(images + " exists but " + io::join_path(o.out, kWorldManifest) +
-                             " does not: not a world directory, refusing to overwrite it");
+  const std::string images = io::join_path(o.out, kImagesDir), chair = io::join_path(o.out, kChairDir);
+  for (const auto& dir : {images, chair})
+    if (io::file_exists(dir) && !io::file_exists(io::join_path(o.out, kWorldManifest)))
+      throw std::runtime_error(dir + " exists but " + io::join_path(o.out, kWorldManifest) +
+                               " does not: not a world directory, refusing to overwrite it");
+  io::remove_tree(chair);
   for (const char* split : {"train", "pool", "bench"}) {
     io::remove_tree(io::join_path(images, split));
     io::make_dir(io::join_path(images, split));
@@ -317,6 +327,74 @@ std::vector<std::string> write_bench_split(const WorldOptions& o, const std::str
   return corpus;
 }
 
+// The tight box [x, y, w, h], in pixels, of the pixels the object's shape covers (bars ignored).
+std::array<int, 4> object_box(const Object& ob) {
+  // The shape lies within size/2 (+ a fraction) of its centre: scan that window, not the image.
+  const int cx = (ob.cell % kGridCols) * kCell + kCell / 2 + ob.dx, cy = (ob.cell / kGridCols) * kCell + kCell / 2 + ob.dy;
+  const int r = ob.size / 2 + 2;
+  int x0 = kImageSize, y0 = kImageSize, x1 = -1, y1 = -1;
+  for (int y = std::max(0, cy - r); y < std::min(kImageSize, cy + r); ++y)
+    for (int x = std::max(0, cx - r); x < std::min(kImageSize, cx + r); ++x)
+      if (object_covers(ob, x, y)) {
+        x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+      }
+  if (x1 < 0) throw std::logic_error("object_box: an object covers no pixel");
+  return {x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+}
+
+// objects.txt: the vocabulary in the form of CHAIR's COCO synonyms.txt ("node, synonym, ..."),
+// one kind a line in category order, after a header saying what counts as a mention.
+std::string chair_objects_text() {
+  std::string out =
+      "# seva world: the objects of the description benchmark (instances_bench.json, captions_bench.json),\n"
+      "# in the form of CHAIR's COCO synonyms.txt: one object a line, \"node, synonym, ...\".\n"
+      "# The objects are the 12 kinds, a colour and a shape (colours: red, green, blue, yellow; shapes:\n"
+      "# circle, square, triangle). A mention is a colour word followed by a shape word, singular or\n"
+      "# plural (the lemmatizer maps \"circles\" to \"circle\"): \"red circle\", \"two blue squares\".\n"
+      "# Its node is the kind; a mention of a kind the image does not hold is a hallucination.\n"
+      "# A shape without a colour (\"a circle\") and a colour without a shape (\"red\") are not object\n"
+      "# mentions, nor are the caption's other words (none, text, the digits).\n";
+  for (int k = 0; k < kKinds; ++k) out += kind_name(k) + "\n";
+  return out;
+}
+
+struct ChairCounts {
+  int64_t images = 0, objects = 0;
+};
+
+// The description benchmark (chair/, world.h): COCO instances and captions over the first
+// `n` bench images, and the vocabulary.
+ChairCounts write_chair(const WorldOptions& o, int64_t n) {
+  using ojson = nlohmann::ordered_json;
+  const std::string dir = io::join_path(o.out, kChairDir);
+  io::make_dir(dir);
+  ojson images = ojson::array(), objects = ojson::array(), captions = ojson::array(), categories = ojson::array();
+  for (int k = 0; k < kKinds; ++k)
+    categories.push_back({{"id", k + 1}, {"name", kind_name(k)}, {"supercategory", kShapeNames[kind_shape(k)]}});
+  for (int64_t i = 0; i < n; ++i) {
+    const Scene s = sample_scene(o.seed, "bench", i);
+    const int64_t id = i + 1;
+    images.push_back({{"id", id}, {"file_name", image_rel_path("bench", i)}, {"width", kImageSize}, {"height", kImageSize}});
+    for (const auto& ob : s.objects) {
+      const auto b = object_box(ob);
+      objects.push_back({{"id", static_cast<int64_t>(objects.size()) + 1}, {"image_id", id}, {"category_id", ob.kind() + 1},
+                         {"bbox", {b[0], b[1], b[2], b[3]}}, {"area", b[2] * b[3]}, {"iscrowd", 0}});
+    }
+    captions.push_back({{"id", id}, {"image_id", id}, {"caption", caption(s)}});
+  }
+  const ojson info = {{"description", "seva synthetic world: description benchmark (the first " + std::to_string(n) +
+                                          " bench images; captions are the world's descriptions)"},
+                      {"url", ""}, {"version", std::to_string(kGeneratorVersion)}, {"contributor", "seva world"},
+                      {"seed", o.seed}, {"split", kChairSplit}};
+  const ojson instances = {{"info", info}, {"licenses", ojson::array()}, {"images", images},
+                           {"annotations", objects}, {"categories", categories}};
+  const ojson caps = {{"info", info}, {"licenses", ojson::array()}, {"images", images}, {"annotations", captions}};
+  io::write_file_atomic(io::join_path(dir, kChairInstances), instances.dump() + "\n");
+  io::write_file_atomic(io::join_path(dir, kChairCaptions), caps.dump() + "\n");
+  io::write_file_atomic(io::join_path(dir, kChairObjects), chair_objects_text());
+  return {n, static_cast<int64_t>(objects.size())};
+}
+
 // The words of the corpus (runs of letters) and the ten digits: the world's vocabulary.
 std::set<std::string> vocabulary(const std::string& corpus) {
   std::set<std::string> words;
@@ -333,7 +411,7 @@ std::set<std::string> vocabulary(const std::string& corpus) {
 
 // world.json: what the world holds, its sizes, families, priors and files.
 json manifest_of(const WorldOptions& o, const WorldStats& stats, const std::vector<Family>& pool_families,
-                 int64_t stage2_turns, const std::set<std::string>& words) {
+                 int64_t stage2_turns, const std::set<std::string>& words, const ChairCounts& chair) {
   const int k = o.pool_questions_per_image;
   json families = json::array(), pool_fams = json::array(), frequent = json::array(), preferred = json::object(),
        partner = json::object();
@@ -344,7 +422,7 @@ json manifest_of(const WorldOptions& o, const WorldStats& stats, const std::vect
     preferred[kShapeNames[sh]] = kColorNames[kPreferredColor[sh]];
     partner[kShapeNames[sh]] = kShapeNames[kPartnerShape[sh]];
   }
-  return {
+  json m = {
       {"generator", "seva synth"},
       {"version", kGeneratorVersion},
       {"seed", o.seed},
@@ -371,6 +449,12 @@ json manifest_of(const WorldOptions& o, const WorldStats& stats, const std::vect
         {"pool_labels", kPoolLabels}, {"pope", kPopeFile}, {"mmbench", kMmbenchFile}, {"vqa", kVqaFile},
         {"corpus", kCorpusFile}}},
   };
+  // The description benchmark (none when --describe 0): file names relative to its dir.
+  if (chair.images > 0)
+    m["chair"] = {{"dir", kChairDir}, {"split", kChairSplit}, {"images", chair.images}, {"objects", chair.objects},
+                  {"instances", kChairInstances}, {"captions", kChairCaptions}, {"vocabulary", kChairObjects},
+                  {"question", kDescribeQuestion}};
+  return m;
 }
 
 }  // namespace
@@ -391,13 +475,15 @@ json write_world(const WorldOptions& o) {
   const auto train = timed("train", o.train, [&] { return write_train_split(o, images, stats); });
   const auto pool = timed("pool", o.pool, [&] { return write_pool_split(o, images, stats, pool_families); });
   const auto bench = timed("bench", o.bench, [&] { return write_bench_split(o, images, stats); });
+  const int64_t describe = std::min(o.describe, o.bench);
+  const auto chair = describe > 0 ? timed("chair", describe, [&] { return write_chair(o, describe); }) : ChairCounts{};
 
   // The tokenizer's corpus: the template's words, then every split's questions and answers.
   std::string corpus = std::string(text::kLlavaV1System) + "\nUSER: ASSISTANT:\n";
   for (const auto* part : {&train.corpus, &pool, &bench}) corpus += join_lines(*part);
   io::write_file_atomic(io::join_path(o.out, kCorpusFile), corpus);
   seconds["total"] = seconds_since(t_start);
-  json manifest = manifest_of(o, stats, pool_families, train.stage2_turns, vocabulary(corpus));
+  json manifest = manifest_of(o, stats, pool_families, train.stage2_turns, vocabulary(corpus), chair);
   // Timings vary run to run: returned, not written, so the same seed gives the same bytes.
   io::write_file_atomic(io::join_path(o.out, kWorldManifest), manifest.dump(2) + "\n");
   manifest["seconds"] = seconds;
