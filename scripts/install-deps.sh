@@ -7,6 +7,7 @@ PACKAGES=(
   libopenblas0-pthread    # fast BLAS for libtorch's matmuls (the reference BLAS is ~70x slower)
   libsentencepiece-dev    # tokenizer.model
   libicu-dev              # Unicode classes and NFC for tokenizer.json (byte-level BPE)
+  wordnet-base            # WordNet 3.0: the lemmas CHAIR (seva eval --chair) matches objects by
   nlohmann-json3-dev libcli11-dev
   libjpeg62-turbo-dev libpng-dev   # the decoders Pillow uses
   googletest libgtest-dev

@@ -24,25 +24,55 @@ std::string answer_key(const std::string& question_key, int round) {
   return round == 0 ? question_key : question_key + "#" + std::to_string(round);
 }
 
+AnswerRow parse_answer_row(const nlohmann::json& row, const std::string& where) {
+  if (!row.is_object()) throw std::runtime_error(where + ": an answer row must be a JSON object");
+  AnswerRow a;
+  const std::string q = question_key(row.contains("question_id") ? row["question_id"] : nlohmann::json(), where);
+  a.text = required_string(row, "text", where, "answer");
+  // Optional non-negative integer fields; a bounded range so a crafted file cannot overflow them.
+  auto optional_index = [&](const char* field, int64_t max) -> int64_t {
+    if (!row.contains(field) || row[field].is_null()) return -1;
+    const auto& v = row[field];
+    if (!(v.is_number_integer() || v.is_number_unsigned()) || v.get<int64_t>() < 0 || v.get<int64_t>() > max)
+      throw std::runtime_error(where + ": " + field + " must be an integer from 0 to " + std::to_string(max));
+    return v.get<int64_t>();
+  };
+  const int64_t round = optional_index("round_id", 1 << 20);
+  a.key = answer_key(q, round < 0 ? 0 : static_cast<int>(round));
+  a.sample = static_cast<int>(optional_index("sample", 1 << 20));
+  a.tokens = optional_index("tokens", INT64_C(1) << 40);
+  return a;
+}
+
+void for_each_answer(const std::string& path, bool tolerate_torn_tail, const std::function<void(const AnswerRow&)>& fn) {
+  io::for_each_jsonl(
+      path, [&](const nlohmann::json& row, size_t line) { fn(parse_answer_row(row, path + ":" + std::to_string(line))); },
+      tolerate_torn_tail);
+}
+
 std::map<std::string, std::string> read_answers(const std::string& path, bool tolerate_torn_tail) {
   std::map<std::string, std::string> out;
-  io::for_each_jsonl(
-      path,
-      [&](const nlohmann::json& row, size_t line) {
-        std::string where = path + ":" + std::to_string(line);
-        if (!row.is_object()) throw std::runtime_error(where + ": an answer row must be a JSON object");
-        std::string key = question_key(row.contains("question_id") ? row["question_id"] : nlohmann::json(), where);
-        if (!row.contains("text") || !row["text"].is_string())
-          throw std::runtime_error(where + ": answer row needs a string \"text\"");
-        int round = 0;
-        if (row.contains("round_id") && !row["round_id"].is_null()) {
-          if (!row["round_id"].is_number_integer() || row["round_id"].get<int64_t>() < 0)
-            throw std::runtime_error(where + ": round_id must be a non-negative integer");
-          round = row["round_id"].get<int>();
-        }
-        out[answer_key(key, round)] = row["text"].get<std::string>();
-      },
-      tolerate_torn_tail);
+  for_each_answer(path, tolerate_torn_tail, [&](const AnswerRow& a) {
+    if (a.sample < 0) out[a.key] = a.text;
+  });
+  return out;
+}
+
+std::vector<std::map<std::string, std::string>> read_sampled_answers(const std::string& path, bool tolerate_torn_tail) {
+  std::vector<std::map<std::string, std::string>> out;
+  for_each_answer(path, tolerate_torn_tail, [&](const AnswerRow& a) {
+    if (a.sample < 0) return;
+    if (static_cast<size_t>(a.sample) >= out.size()) out.resize(static_cast<size_t>(a.sample) + 1);
+    out[static_cast<size_t>(a.sample)][a.key] = a.text;
+  });
+  return out;
+}
+
+std::map<std::string, int64_t> read_answer_tokens(const std::string& path, bool tolerate_torn_tail) {
+  std::map<std::string, int64_t> out;
+  for_each_answer(path, tolerate_torn_tail, [&](const AnswerRow& a) {
+    if (a.sample < 0 && a.tokens >= 0) out[a.key] = a.tokens;
+  });
   return out;
 }
 

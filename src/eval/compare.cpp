@@ -35,10 +35,10 @@ const ordered_json* find_value(const ordered_json& metrics, const std::string& b
   return v.is_number() ? &v : nullptr;
 }
 
-std::string format_delta(const ordered_json& a, const ordered_json& b) {
+std::string format_delta(const ordered_json& a, const ordered_json& b, const std::string& metric) {
   char buf[32];
   if (a.is_number_float() || b.is_number_float())
-    std::snprintf(buf, sizeof buf, "%+.2f", 100.0 * (b.get<double>() - a.get<double>()));
+    std::snprintf(buf, sizeof buf, "%+.2f", (is_plain_metric(metric) ? 1.0 : 100.0) * (b.get<double>() - a.get<double>()));
   else
     std::snprintf(buf, sizeof buf, "%+lld", static_cast<long long>(b.get<int64_t>() - a.get<int64_t>()));
   return buf;
@@ -73,7 +73,7 @@ std::string compare_markdown(const std::vector<EvalRun>& runs) {
     for (const auto& [b, v] : r.metrics.items())
       if (v.is_object()) append_unique(benches, b);
   std::string md = "# Comparison\n\nRates in percent; Δ against " + markdown_cell(runs.empty() ? "" : runs[0].name) +
-                   " (rates in percentage points).\n";
+                   " (rates in percentage points; mean lengths in words or tokens).\n";
   for (const auto& bench : benches) {
     std::vector<std::string> cats;
     for (const auto& r : runs)
@@ -100,11 +100,11 @@ std::string compare_markdown(const std::vector<EvalRun>& runs) {
         const ordered_json* first = runs.empty() ? nullptr : find_value(runs[0].metrics, bench, cat, m);
         for (const auto& r : runs) {
           const auto* v = find_value(r.metrics, bench, cat, m);
-          md += " " + (v ? format_metric(*v) : std::string("–")) + " |";
+          md += " " + (v ? format_metric(*v, m) : std::string("–")) + " |";
         }
         for (size_t i = 1; i < runs.size(); ++i) {
           const auto* v = find_value(runs[i].metrics, bench, cat, m);
-          md += " " + (v && first ? format_delta(*first, *v) : std::string("–")) + " |";
+          md += " " + (v && first ? format_delta(*first, *v, m) : std::string("–")) + " |";
         }
         md += "\n";
       }

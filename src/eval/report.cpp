@@ -23,11 +23,15 @@ std::string markdown_cell(const std::string& text) {
   return out;
 }
 
-std::string format_metric(const ordered_json& value) {
+bool is_plain_metric(const std::string& name) {
+  return name.rfind("mean_", 0) == 0 || name.rfind("greedy_mean_", 0) == 0;
+}
+
+std::string format_metric(const ordered_json& value, const std::string& name) {
   if (value.is_number_integer() || value.is_number_unsigned()) return value.dump();
   if (value.is_number_float()) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", 100.0 * value.get<double>());
+    std::snprintf(buf, sizeof buf, "%.2f", (is_plain_metric(name) ? 1.0 : 100.0) * value.get<double>());
     return buf;
   }
   if (value.is_null()) return "";
@@ -49,7 +53,7 @@ std::string markdown_report(const ordered_json& metrics, const std::string& titl
     md += "\n";
     for (const auto& [cat, values] : cats.items()) {
       md += cat == "overall" ? "| **overall** |" : "| " + markdown_cell(cat) + " |";
-      for (const auto& c : columns) md += " " + (values.contains(c) ? format_metric(values[c]) : std::string()) + " |";
+      for (const auto& c : columns) md += " " + (values.contains(c) ? format_metric(values[c], c) : std::string()) + " |";
       md += "\n";
     }
   }

@@ -1,5 +1,6 @@
 // The shape of evaluation results: metrics.json (benchmark → category → metric, "overall" last)
-// and its Markdown rendering. Rates are JSON floats in [0, 1]; counts are JSON integers.
+// and its Markdown rendering. Rates are JSON floats in [0, 1]; counts are JSON integers; a mean
+// length (a metric named mean_* or greedy_mean_*) is a plain number.
 #pragma once
 #include <nlohmann/json.hpp>
 
@@ -48,8 +49,11 @@ struct PerCategory {
 // Markdown: one section per benchmark, one table row per category, one column per metric
 // (rates as percentages with two decimals, counts as integers).
 std::string markdown_report(const ordered_json& metrics, const std::string& title = "Evaluation");
-// Formats one value the way the tables do: a float as 100·x with 2 decimals, an integer as is.
-std::string format_metric(const ordered_json& value);
+// Whether a metric is a plain number rather than a rate (its name starts "mean_" or "greedy_mean_").
+bool is_plain_metric(const std::string& name);
+// Formats one value the way the tables do: a rate as 100·x with 2 decimals, a plain number with
+// 2 decimals, an integer as is.
+std::string format_metric(const ordered_json& value, const std::string& name = "");
 // Text made safe for a Markdown table cell ('|' escaped, newlines as spaces).
 std::string markdown_cell(const std::string& text);
 

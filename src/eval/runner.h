@@ -1,7 +1,9 @@
-// The `seva eval` runner: reads POPE, MMBench and VQA benchmark files, answers them with a model
-// (batched, resumable, sharded over the ranks of a run) and scores them; or scores an existing
-// answers file without a model.
+// The `seva eval` runner: reads POPE, MMBench, VQA and CHAIR (descriptions of COCO-style annotated
+// images) benchmarks, answers them with a model (batched, resumable, sharded over the ranks of a
+// run) and scores them; or scores an existing answers file without a model. With --samples it also
+// answers each question K times by sampling and scores the sampled answers beside the greedy ones.
 #pragma once
+#include "eval/chair.h"
 #include "eval/mmbench.h"
 #include "eval/pope.h"
 #include "eval/vqa.h"
@@ -9,6 +11,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,30 +28,49 @@ struct EvalOptions {
     return s;
   }();
   std::string pope, mmbench, vqa;  // benchmark files (at least one; "" = not run)
-  std::string images;              // where POPE and VQA `image` paths are resolved ("" = none given)
+  // CHAIR: a COCO-style annotations folder (instances_SPLIT.json, captions_SPLIT.json).
+  std::string chair;
+  std::string chair_split = "val2014";
+  std::string chair_vocabulary;                 // synonyms file; "" = the COCO table
+  std::string wordnet = "/usr/share/wordnet";   // WordNet 3.0 dictionary (Debian's wordnet-base)
+  int64_t chair_images = 500;                   // images described (0 = all): the fewest answer_seed(id)
+  std::string describe_prompt = "Please describe this image in detail.";
+  std::string images;              // where POPE, VQA and CHAIR image paths are resolved ("" = none given)
   std::string out;                 // run directory: BENCH/answers.jsonl, metrics.json, report.md ("" = print only)
   std::string answers;             // score this answers file instead of running a model ("" = run the model)
   std::string suffix;              // appended to POPE/VQA question texts after a newline ("" = none)
   int batch_size = 8;              // answers generated together
   bool single_pass = false;        // MMBench: ask round 0 only (no circular rotations)
+  // Robustness under sampling: with samples > 0 the answers are greedy and each of the first
+  // sample_questions questions (0 = all; MMBench: round 0) is also answered `samples` times at
+  // `sampling`'s temperature.
+  int samples = 0;
+  int64_t sample_questions = 0;
 };
 
 // One benchmark file, read and validated before any model is loaded.
 struct Benchmark {
-  std::string name;  // pope, mmbench, vqa: the key in metrics.json and the answers folder
+  std::string name;  // pope, mmbench, vqa, chair: the key in metrics.json and the answers folder
   std::string file;
   std::vector<PopeQuestion> pope;
   std::vector<MmbenchQuestion> mmbench;
   std::vector<VqaQuestion> vqa;
+  std::shared_ptr<const ChairBenchmark> chair;  // the annotations, shared by subsets
+  std::vector<int64_t> chair_ids;                // the images described, in the order asked
 
-  size_t size() const { return pope.size() + mmbench.size() + vqa.size(); }
+  size_t size() const { return pope.size() + mmbench.size() + vqa.size() + chair_ids.size(); }
+  // The first n questions (all when n is 0 or larger than the benchmark).
+  Benchmark first(int64_t n) const;
   // Every answer key the benchmark asks for (MMBench: one per round).
   std::set<std::string> answer_keys(bool circular) const;
-  ordered_json score(const std::map<std::string, std::string>& answers,
-                     const std::set<std::string>& missing_images) const;
+  // Scores answers (answer_key -> text). CHAIR also reports the mean generated length when every
+  // answer has a `tokens` count, and fills `per_answer` (when given) with each answer's objects.
+  ordered_json score(const std::map<std::string, std::string>& answers, const std::set<std::string>& missing_images,
+                     const std::map<std::string, int64_t>& tokens = {},
+                     std::vector<nlohmann::json>* per_answer = nullptr) const;
 };
 
-// The benchmark files the options name, in the order pope, mmbench, vqa.
+// The benchmark files the options name, in the order pope, mmbench, vqa, chair.
 std::vector<Benchmark> read_benchmarks(const EvalOptions& o);
 
 // One answer to produce: a question (and MMBench round) with its prompt and where its image is.
@@ -60,6 +82,7 @@ struct WorkItem {
   std::string image_path;                     // a file, or
   const std::string* image_base64 = nullptr;  // an MMBench cell (points into the Benchmark)
   std::string question_key;
+  int sample = -1;                            // a sampled answer's index (its key ends "@sample")
 };
 
 // The answers a benchmark asks for, in the order they are generated and written.
