@@ -9,6 +9,8 @@
 #include "io/files.h"
 #include "seva_build_paths.h"
 #include "synth/flags.h"
+#include "synth/questions.h"
+#include "synth/world.h"
 
 #include <chrono>
 #include <iostream>
@@ -19,8 +21,8 @@ namespace seva::demo {
 std::string shipped_base_dir() { return io::join_path(SEVA_SOURCE_DIR, "assets/tiny-world-base"); }
 
 Sizes sizes_for(const DemoOptions& o) {
-  if (o.quick) return {3000, 400, 300, 40, 60, 10};
-  return {30000, 3000, 3000, 0, 0, 100};
+  if (o.quick) return {3000, 400, 300, 40, 60, 10, 64, 100, 60};
+  return {30000, 3000, 3000, 0, 0, 100, 64, 300, 300};
 }
 
 generate::ModelOptions model_options(const DemoOptions& o, const std::string& model_dir, const std::string& adapter_dir) {
@@ -32,25 +34,40 @@ generate::ModelOptions model_options(const DemoOptions& o, const std::string& mo
   return m;
 }
 
-std::vector<std::string> eval_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
-                                      const std::string& model, const std::string& adapter, const std::string& out) {
+std::vector<std::vector<std::string>> eval_commands(const DemoOptions& o, const Sizes& sz, const std::string& world,
+                                                   const std::string& model, const std::string& adapter,
+                                                   const std::string& out) {
   eval::EvalOptions e;
   e.model = model_options(o, model, adapter);
-  e.sampling.max_new_tokens = 12;  // the world's answers are a few tokens
+  e.sampling.max_new_tokens = kMaxAnswerTokens;
   e.pope = io::join_path(world, synth::kPopeFile);
   e.mmbench = io::join_path(world, synth::kMmbenchFile);
   e.vqa = io::join_path(world, synth::kVqaFile);
+  const std::string chair = io::join_path(world, synth::kChairDir);
+  e.chair = chair;
+  e.chair_split = synth::kChairSplit;
+  e.chair_vocabulary = io::join_path(chair, synth::kChairObjects);
+  e.chair_images = 0;
+  e.describe_prompt = synth::kDescribeQuestion;
   e.images = io::join_path(world, synth::kImagesDir);
   e.out = out;
   e.batch_size = sz.eval_batch;
-  return command("eval", eval::eval_flags, e);
+  std::vector<std::vector<std::string>> commands = {command("eval", eval::eval_flags, e)};
+  for (double t : kTemperatures) {
+    eval::EvalOptions s = e;
+    s.samples = kSamples;
+    s.sample_questions = sz.sample_questions;
+    s.sampling.temperature = t;
+    commands.push_back(command("eval", eval::eval_flags, s));
+  }
+  return commands;
 }
 
 std::vector<std::string> eval_vqa_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
                                           const std::string& model, const std::string& vqa, const std::string& out) {
   eval::EvalOptions e;
   e.model = model_options(o, model);
-  e.sampling.max_new_tokens = 12;
+  e.sampling.max_new_tokens = kMaxAnswerTokens;
   e.vqa = vqa;
   e.images = io::join_path(world, synth::kImagesDir);
   e.out = out;
@@ -71,6 +88,7 @@ void make_world(Runner& r, const DemoOptions& o, const Sizes& sz, const std::str
   w.world.pool = sz.pool_images;
   w.world.bench = sz.bench_images;
   w.world.pool_questions_per_image = 2;
+  w.world.describe = sz.describe_images;
   r.phase("world", "synthetic world", {command("world", synth::world_flags, w)});
 }
 
@@ -89,7 +107,7 @@ std::string base_model(Runner& r, const DemoOptions& o, const Sizes& sz, const s
 // swapped for another question's. A grounded model changes its answers and loses its accuracy;
 // one that reads only the question does not.
 void evaluate_base(Runner& r, const DemoOptions& o, const Sizes& sz, const std::string& world, const std::string& base) {
-  r.phase("eval-base", "evaluate the base", {eval_command(o, sz, world, base, "", io::join_path(o.out, "eval-base"))});
+  r.phase("eval-base", "evaluate the base", eval_commands(o, sz, world, base, "", io::join_path(o.out, "eval-base")));
   const std::string swapped_vqa = io::join_path(o.out, "vqa_swapped.jsonl");
   r.step("swap-data", "grounding gate: swap the images",
          [&] { write_swapped_vqa(io::join_path(world, synth::kVqaFile), swapped_vqa); });

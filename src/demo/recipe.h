@@ -20,16 +20,29 @@ struct Sizes {
   int64_t sft1_steps, sft2_steps;  // from scratch only; 0 = one epoch
   int64_t warmup_steps;             // of the first two stages
   int eval_batch = 64;              // seva eval --batch-size
+  int64_t describe_images = 300;    // the description benchmark (seva world --describe)
+  int64_t sample_questions = 300;   // per benchmark, answered kSamples times at each kTemperatures
 };
+
+// Most tokens a demo answer may take: a description of the world ("red circle none ... text 4 7
+// 2") is about 20 tokens; the short answers end long before.
+constexpr int kMaxAnswerTokens = 32;
+
+// Robustness under sampling, as the demo measures it: each benchmark's first sample_questions
+// questions answered kSamples times at each temperature.
+constexpr int kSamples = 5;
+constexpr double kTemperatures[] = {0.5, 1.0};
 Sizes sizes_for(const DemoOptions& o);
 
 // How the model phases load `model_dir` (with `adapter_dir` when given): the demo's threads and device.
 generate::ModelOptions model_options(const DemoOptions& o, const std::string& model_dir,
                                      const std::string& adapter_dir = "");
 
-// `seva eval` of a model (and adapter) on the world's three benchmarks into `out`.
-std::vector<std::string> eval_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
-                                      const std::string& model, const std::string& adapter, const std::string& out);
+// The `seva eval` commands of a model (and adapter) into `out`: the world's four benchmarks (POPE,
+// MMBench, VQA, the descriptions' CHAIR) answered greedily, then sampled at each temperature.
+std::vector<std::vector<std::string>> eval_commands(const DemoOptions& o, const Sizes& sz, const std::string& world,
+                                                   const std::string& model, const std::string& adapter,
+                                                   const std::string& out);
 // `seva eval` on the VQA file `vqa` alone (the grounding gate's swapped images).
 std::vector<std::string> eval_vqa_command(const DemoOptions& o, const Sizes& sz, const std::string& world,
                                           const std::string& model, const std::string& vqa, const std::string& out);

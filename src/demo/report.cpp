@@ -9,6 +9,7 @@
 #include "io/files.h"
 #include "io/jsonl.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -143,9 +144,75 @@ const std::vector<std::pair<std::string, std::vector<const char*>>>& headline() 
       {"MMBench accuracy", {"mmbench", "overall", "accuracy"}},
       {"MMBench circular accuracy", {"mmbench", "overall", "circular_accuracy"}},
       {"VQA accuracy", {"vqa", "overall", "accuracy"}},
+      {"Descriptions CHAIR_s (lower is better)", {"chair", "overall", "chair_s"}},
+      {"Descriptions CHAIR_i (lower is better)", {"chair", "overall", "chair_i"}},
+      {"Descriptions object recall", {"chair", "overall", "recall"}},
   };
   return h;
 }
+
+// The short-answer benchmarks and their headline metric, as robustness under sampling reads them.
+const std::vector<std::pair<std::string, std::string>>& sampled_benchmarks() {
+  static const std::vector<std::pair<std::string, std::string>> b = {
+      {"pope", "accuracy"}, {"mmbench", "accuracy"}, {"vqa", "accuracy"}, {"chair", "chair_i"}};
+  return b;
+}
+
+// The temperatures a run's metrics hold sampled entries for ("pope@T=0.5" → "0.5"), in order.
+std::vector<std::string> sampled_temperatures(const json& metrics) {
+  std::vector<std::string> out;
+  for (const auto& [name, v] : metrics.items()) {
+    auto at = name.find("@T=");
+    if (at == std::string::npos) continue;
+    std::string t = name.substr(at + 3);
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  }
+  return out;
+}
+
+// The mean sampled accuracy over POPE, MMBench and VQA at temperature t.
+double mean_sampled_accuracy(const json& metrics, const std::string& t) {
+  double s = 0;
+  int n = 0;
+  for (const char* b : {"pope", "mmbench", "vqa"}) {
+    const std::string name = std::string(b) + "@T=" + t;
+    double v = metrics.contains(name) ? get(metrics[name], {"overall", "accuracy"}) : NAN;
+    if (std::isfinite(v)) s += v, ++n;
+  }
+  return n ? s / n : NAN;
+}
+
+// Descriptions and robustness under sampling, base against SeVa: the mean length of the
+// descriptions, and per benchmark and temperature the greedy score, the mean sampled score and
+// how often a sampled answer says what the greedy one says.
+void long_answers_section(const json& base, const json& seva, std::ostringstream& md) {
+  if (!base.contains("chair")) return;
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%.1f words (base) and %.1f words (SeVa)", get(base, {"chair", "overall", "mean_words"}),
+                get(seva, {"chair", "overall", "mean_words"}));
+  md << "Descriptions are " << buf << " long on average; a hallucinated object is a colour-and-shape the image "
+     << "does not hold (`world/chair/objects.txt`).\n\n";
+  const auto temps = sampled_temperatures(base);
+  if (temps.empty()) return;
+  md << "## Robustness under sampling\n\nEach benchmark's first questions answered " << "several times at each "
+     << "temperature: the greedy score on them, the mean score of the sampled answers, and the share of sampled "
+     << "answers that say what the greedy answer says (for descriptions: name the same objects).\n\n"
+     << "| benchmark | T | metric | base greedy | base sampled | base agreement | SeVa greedy | SeVa sampled | "
+        "SeVa agreement |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& t : temps)
+    for (const auto& [b, m] : sampled_benchmarks()) {
+      const std::string name = b + "@T=" + t;
+      if (!base.contains(name)) continue;
+      auto cell = [&](const json& j, const std::string& key) {
+        return pct(j.contains(name) ? get(j[name], {"overall", key.c_str()}) : NAN);
+      };
+      md << "| " << b << " | " << t << " | " << m << " | " << cell(base, "greedy_" + m) << " | " << cell(base, m)
+         << " | " << cell(base, "agreement") << " | " << cell(seva, "greedy_" + m) << " | " << cell(seva, m) << " | "
+         << cell(seva, "agreement") << " |\n";
+    }
+  md << "\n";
+}
+
 double get_path(const json& j, const std::vector<const char*>& path) {
   const json* cur = &j;
   for (const char* k : path) {
@@ -272,6 +339,7 @@ void seva_section(const ReportInput& in, const json& base, const json& base_fam,
     md << "| " << label << " | " << pct(b) << " | " << pct(s) << " | " << signed_pct(s - b) << " |\n";
   }
   md << "\nRates in percent, Δ in points. Full tables: `eval-base/report.md`, `" << rel << "/eval/report.md`.\n\n";
+  long_answers_section(base, seva, md);
 
   md << "## Per question family (accuracy)\n\n| family | base | SeVa | Δ |\n|---|---|---|---|\n";
   std::vector<eval::BarGroup> groups;
@@ -306,7 +374,9 @@ json study_row(const ReportInput& in, const json& run) {
 // its bars to `groups`.
 json study_setting_line(const std::string& s, const std::vector<json>& rows, const json& base, const json& base_fam,
                         const std::vector<std::string>& fams, std::vector<eval::BarGroup>& groups, std::ostringstream& md) {
-  std::vector<double> kept, right, margin, f1, mmb;
+  std::vector<double> kept, right, margin, f1, mmb, chair_i, recall, sampled;
+  const auto temps = sampled_temperatures(base);
+  const std::string hot = temps.empty() ? "" : temps.back();  // the highest temperature
   std::map<std::string, std::vector<double>> fam_d;
   for (const auto& r : rows) {
     kept.push_back(r["questions"].get<double>() > 0 ? r["pairs"].get<double>() / r["questions"].get<double>() : NAN);
@@ -314,21 +384,29 @@ json study_setting_line(const std::string& s, const std::vector<json>& rows, con
     margin.push_back(r["margin"].is_number() ? r["margin"].get<double>() : NAN);
     f1.push_back(get(r["metrics"], {"pope", "overall", "f1"}) - get(base, {"pope", "overall", "f1"}));
     mmb.push_back(get(r["metrics"], {"mmbench", "overall", "accuracy"}) - get(base, {"mmbench", "overall", "accuracy"}));
+    chair_i.push_back(get(r["metrics"], {"chair", "overall", "chair_i"}) - get(base, {"chair", "overall", "chair_i"}));
+    recall.push_back(get(r["metrics"], {"chair", "overall", "recall"}) - get(base, {"chair", "overall", "recall"}));
+    sampled.push_back(mean_sampled_accuracy(r["metrics"], hot) - mean_sampled_accuracy(base, hot));
     for (const auto& f : fams)
       fam_d[f].push_back(r["families"].contains(f) ? r["families"][f].get<double>() - base_fam[f].get<double>() : NAN);
   }
   MeanStd k = mean_std(kept), cr = mean_std(right), mg = mean_std(margin), df1 = mean_std(f1), dm = mean_std(mmb);
+  MeanStd dci = mean_std(chair_i), drc = mean_std(recall), dsa = mean_std(sampled);
   char mbuf[64];
   if (mg.n == 1)
     std::snprintf(mbuf, sizeof mbuf, "%.3f", mg.mean);
   else
     std::snprintf(mbuf, sizeof mbuf, "%.3f ± %.3f", mg.mean, mg.std);
   md << "| " << s << " | " << rows.size() << " | " << pct(k.mean) << " | " << pct(cr.mean) << " | "
-     << (mg.n ? mbuf : "–") << " | " << pm(df1) << " | " << pm(dm) << " |";
+     << (mg.n ? mbuf : "–") << " | " << pm(df1) << " | " << pm(dm) << " | " << pm(dci) << " | " << pm(drc) << " | "
+     << pm(dsa) << " |";
   json entry = {{"seeds", rows.size()}, {"kept_fraction", k.mean}, {"chosen_right", cr.mean},
                 {"final_reward_margin", {{"mean", mg.mean}, {"std", mg.std}}},
                 {"pope_f1_delta", {{"mean", df1.mean}, {"std", df1.std}}},
-                {"mmbench_accuracy_delta", {{"mean", dm.mean}, {"std", dm.std}}}};
+                {"mmbench_accuracy_delta", {{"mean", dm.mean}, {"std", dm.std}}},
+                {"chair_i_delta", {{"mean", dci.mean}, {"std", dci.std}}},
+                {"chair_recall_delta", {{"mean", drc.mean}, {"std", drc.std}}},
+                {"sampled_accuracy_delta", {{"temperature", hot}, {"mean", dsa.mean}, {"std", dsa.std}}}};
   for (const auto& f : fams) {
     MeanStd d = mean_std(fam_d[f]);
     md << " " << pm(d) << " |";
@@ -352,15 +430,19 @@ void study_section(const ReportInput& in, const json& base, const json& base_fam
   std::vector<std::string> fams;
   for (const auto& [fam, v] : base_fam.items()) fams.push_back(fam);
   md << "## Change against the base, mean ± std over seeds (points)\n\n| setting | seeds | kept % | chosen right % | "
-        "final reward margin | POPE F1 | MMBench acc |";
+        "final reward margin | POPE F1 | MMBench acc | CHAIR_i | object recall | sampled acc |";
   for (const auto& f : fams) md << " " << f << " |";
-  md << "\n|---|---|---|---|---|---|---|";
+  md << "\n|---|---|---|---|---|---|---|---|---|---|";
   for (size_t i = 0; i < fams.size(); ++i) md << "---|";
   md << "\n";
   json study = json::object();
   std::vector<eval::BarGroup> groups;
   for (const auto& s : settings) study[s] = study_setting_line(s, by_setting[s], base, base_fam, fams, groups, md);
   summary["study"] = {{"name", in.study}, {"settings", study}};
+  const auto temps = sampled_temperatures(base);
+  md << "\nCHAIR_i: hallucinated objects per object mentioned in the descriptions (lower is better); sampled acc: "
+     << "the mean accuracy of POPE, MMBench and VQA answers sampled at T = " << (temps.empty() ? "–" : temps.back())
+     << ".\n";
   io::make_dir(io::join_path(in.run_dir, "charts"));
   io::write_file_atomic(io::join_path(in.run_dir, "charts/study-" + in.study + ".svg"),
                         eval::bar_chart_svg("change against the base (50 = no change, in points + 50)",

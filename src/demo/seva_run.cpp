@@ -62,7 +62,7 @@ std::vector<std::string> generate_command(const DemoOptions& o, const std::strin
                                           const SevaSettings& s, uint64_t seed, const RunPaths& p) {
   method::GenerateCommandOptions g;
   g.model = model_options(o, base);
-  g.gen.sampling.max_new_tokens = 12;
+  g.gen.sampling.max_new_tokens = kMaxAnswerTokens;
   g.gen.sampling.seed = seed;
   g.gen.questions = p.questions;
   g.gen.images_dir = io::join_path(world, synth::kImagesDir);
@@ -159,7 +159,7 @@ json seva_run(Runner& r, const DemoOptions& o, const Sizes& sz, const std::strin
     });
     r.phase(dir_rel + "/train", "continued SFT with LoRA" + in, {sft_control_command(o, world, base, s, seed, p)});
   }
-  r.phase(dir_rel + "/eval", "evaluate the aligned model" + in, {eval_command(o, sz, world, base, p.adapter, p.eval)});
+  r.phase(dir_rel + "/eval", "evaluate the aligned model" + in, eval_commands(o, sz, world, base, p.adapter, p.eval));
   return {{"dir", dir_rel},
           {"seed", seed},
           {"settings", settings_json(s)},
