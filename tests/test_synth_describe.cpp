@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "eval/chair.h"
 #include "io/files.h"
 #include "io/jsonl.h"
 #include "method/sample.h"
@@ -260,6 +261,43 @@ TEST(SynthDescribe, ChairFilesMatchTheScenes) {
                               {"instances", "instances_bench.json"}, {"captions", "captions_bench.json"},
                               {"vocabulary", "objects.txt"}, {"question", "Describe the image."}}));
   EXPECT_EQ(m["chair"], w["chair"]);
+}
+
+// The files go through the reader of real COCO annotations (eval/chair.h) with objects.txt as the
+// vocabulary, and mentions count as objects.txt's header says.
+TEST(SynthDescribe, ChairReadsTheBenchmarkAsObjectsTxtDescribesIt) {
+  const std::string dir = test::temp_dir("describe_chair_read");
+  synth::write_world(tiny_world(dir));
+  const auto b = eval::read_chair_benchmark(dir + "/chair", "bench", dir + "/chair/objects.txt", "/usr/share/wordnet");
+  ASSERT_EQ(b.images.size(), 12u);
+  std::vector<eval::ChairAnswer> truth, wrong;
+  std::vector<int64_t> asked;
+  for (int64_t i = 0; i < 12; ++i) {
+    const auto s = synth::sample_scene(kSeed, "bench", i);
+    std::set<std::string> kinds;
+    for (const auto& o : s.objects) kinds.insert(synth::kind_name(o.kind()));
+    EXPECT_EQ(b.images[i].id, i + 1);
+    EXPECT_EQ(b.images[i].file_name, synth::image_rel_path("bench", i));
+    EXPECT_EQ(b.images[i].objects, kinds) << i;
+    truth.push_back({i + 1, synth::caption(s), -1});
+    int absent = 0;
+    while (s.has_kind(absent)) ++absent;
+    wrong.push_back({i + 1, "There is a " + synth::kind_name(absent) + ".", -1});
+    asked.push_back(i + 1);
+  }
+  // The world's own descriptions: nothing hallucinated, every object named.
+  auto r = eval::score_chair(b, truth, asked, {});
+  EXPECT_EQ(r["overall"]["chair_s"], 0.0);
+  EXPECT_EQ(r["overall"]["chair_i"], 0.0);
+  EXPECT_EQ(r["overall"]["recall"], 1.0);
+  // An absent kind is a hallucination.
+  r = eval::score_chair(b, wrong, asked, {});
+  EXPECT_EQ(r["overall"]["chair_s"], 1.0);
+  EXPECT_EQ(r["overall"]["chair_i"], 1.0);
+  // Colour + shape, singular or plural, is a mention of the kind; a shape or a colour alone is none.
+  const auto m = eval::chair_mentions("Two blue squares and a red circle. A triangle is green, the circle red.",
+                                      b.vocabulary, *b.lemmatizer);
+  EXPECT_EQ(m.nodes, (std::vector<std::string>{"blue square", "red circle"}));
 }
 
 TEST(SynthDescribe, DescribeZeroWritesNoneAndMoreThanBenchIsCut) {
