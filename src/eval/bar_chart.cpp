@@ -85,8 +85,15 @@ std::string compare_svg(const std::vector<EvalRun>& runs) {
   for (size_t i = 0; i < runs.size(); ++i)
     for (const auto& [bench, cats] : runs[i].metrics.items()) {
       if (!cats.is_object() || !cats.contains("overall") || !cats["overall"].is_object()) continue;
-      for (const auto& [metric, v] : cats["overall"].items())
-        if (v.is_number_float()) find_group(bench + " " + metric).values[i] = v.get<double>();
+      for (const auto& [metric, v] : cats["overall"].items()) {
+        // Rates only; of a sampled entry's ranges the means stand for them.
+        auto ends_with = [&metric](const char* end) {
+          const std::string e(end);
+          return metric.size() >= e.size() && metric.compare(metric.size() - e.size(), e.size(), e) == 0;
+        };
+        if (v.is_number_float() && !is_plain_metric(metric) && !ends_with("_min") && !ends_with("_max"))
+          find_group(bench + " " + metric).values[i] = v.get<double>();
+      }
     }
   return bar_chart_svg("seva eval: overall", series, groups);
 }

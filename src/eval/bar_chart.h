@@ -17,7 +17,7 @@ std::string bar_chart_svg(const std::string& title, const std::vector<std::strin
                           const std::vector<BarGroup>& groups);
 
 // The chart `seva compare` draws: one group per (benchmark, rate metric) of the "overall"
-// category, one bar per run.
+// category (mean lengths and the _min/_max ranges of sampled entries left out), one bar per run.
 std::string compare_svg(const std::vector<EvalRun>& runs);
 
 }  // namespace seva::eval
