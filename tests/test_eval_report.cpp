@@ -105,3 +105,22 @@ TEST(EvalReport, SvgEscapesNames) {
   EXPECT_NE(svg.find("x&amp;y"), std::string::npos);
   EXPECT_NE(svg.find("g&quot;1"), std::string::npos);
 }
+
+TEST(EvalReport, CompareRefusesADeeplyNestedMetricsFile) {
+  const std::string dir = seva::test::temp_dir("compare_deep");
+  seva::io::write_file_atomic(dir + "/metrics.json", "{\"pope\": " + std::string(100000, '[') +
+                                                         std::string(100000, ']') + "}");
+  try {
+    seva::eval::load_eval_run(dir);
+    FAIL() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("metrics.json: not a metrics.json object"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EvalReport, MeanLengthsArePlainNumbersBesideRates) {
+  seva::eval::ordered_json m;
+  m["chair"]["overall"] = {{"chair_i", 0.125}, {"mean_words", 9.5}, {"greedy_mean_words", 9.25}, {"mentions", 8}};
+  const std::string md = seva::eval::markdown_report(m);
+  EXPECT_NE(md.find("| **overall** | 12.50 | 9.50 | 9.25 | 8 |"), std::string::npos) << md;
+}

@@ -109,3 +109,20 @@ TEST(SevaSample, MalformedFileIsNamed) {
   io::write_file_atomic(o.instructions, R"({"id": "a"})");
   EXPECT_THROW(method::run_sample(o), std::runtime_error);
 }
+
+// A crafted entry nested a million deep would be copied and printed recursively: refused while
+// parsing, naming the file.
+TEST(SevaSample, DeeplyNestedEntryIsRefused) {
+  auto dir = test::temp_dir("sample_deep");
+  method::SampleOptions o;
+  o.instructions = dir + "/deep.json";
+  o.out = dir + "/q.jsonl";
+  io::write_file_atomic(o.instructions, "[{\"id\": \"a\", \"image\": " + std::string(100000, '[') +
+                                            std::string(100000, ']') + "}]");
+  try {
+    method::run_sample(o);
+    FAIL() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.json: JSON nested deeper than"), std::string::npos) << e.what();
+  }
+}

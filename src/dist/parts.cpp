@@ -1,6 +1,7 @@
 #include "dist/parts.h"
 
 #include "io/files.h"
+#include "io/jsonl.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -64,7 +65,7 @@ std::vector<Line> read_lines(const std::string& path) {
     // reopening (io::JsonlWriter), so it is not a finished row.
     if (torn) break;
     try {
-      out.push_back({nlohmann::json::parse(line), line, line_no});
+      out.push_back({io::parse_json(line), line, line_no});
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ":" + std::to_string(line_no) + ": malformed JSON: " + e.what());
     }

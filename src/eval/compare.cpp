@@ -1,6 +1,7 @@
 #include "eval/compare.h"
 
 #include "io/files.h"
+#include "io/jsonl.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -52,7 +53,13 @@ EvalRun load_eval_run(const std::string& path, const std::string& name) {
   if (!io::file_exists(file))
     throw std::runtime_error(file + ": no metrics.json (is " + path + " a `seva eval --out` directory?)");
   EvalRun run;
-  run.metrics = ordered_json::parse(io::read_file(file), nullptr, false);
+  const std::string text = io::read_file(file);
+  try {
+    io::parse_json(text);  // refuses nesting deeper than any metrics.json has, before the ordered parse
+  } catch (const std::exception& e) {
+    throw std::runtime_error(file + ": not a metrics.json object (" + e.what() + ")");
+  }
+  run.metrics = ordered_json::parse(text, nullptr, false);
   if (run.metrics.is_discarded() || !run.metrics.is_object())
     throw std::runtime_error(file + ": not a metrics.json object");
   if (!name.empty()) {

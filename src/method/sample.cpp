@@ -1,6 +1,7 @@
 #include "method/sample.h"
 
 #include "io/files.h"
+#include "io/jsonl.h"
 #include "util/rng.h"
 #include "util/strings.h"
 
@@ -79,6 +80,10 @@ std::vector<Question> sample_questions(const SampleOptions& opts, SampleStats* s
   if (!in) throw std::runtime_error("cannot read " + path);
   bool top_checked = false;
   json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
+    // An entry's values are copied and printed (errors), both recursive: nesting is bounded as
+    // io::parse_json bounds it.
+    if (depth > io::kMaxJsonDepth)
+      throw std::runtime_error(path + ": JSON nested deeper than " + std::to_string(io::kMaxJsonDepth) + " levels");
     if (!top_checked) {
       top_checked = true;
       if (depth != 0 || event != json::parse_event_t::array_start)

@@ -92,7 +92,7 @@ std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped)
   if (first != std::string::npos && text[first] == '[') {
     nlohmann::json all;
     try {
-      all = nlohmann::json::parse(text);
+      all = io::parse_json(text);
     } catch (const std::exception& e) {
       throw std::runtime_error(path + ": malformed JSON: " + e.what());
     }
