@@ -10,7 +10,7 @@ namespace seva::cli {
 
 Action register_world(CLI::App& app) {
   auto c = std::make_shared<synth::WorldCommandOptions>();
-  auto* cmd = app.add_subcommand("world", "Write the synthetic visual world: images, SFT data, pool, POPE/MMBench/VQA");
+  auto* cmd = app.add_subcommand("world", "Write the synthetic visual world: images, SFT data, pool, POPE/MMBench/VQA, descriptions (CHAIR)");
   add_flags(*cmd, synth::world_flags, *c);
   return [c] {
     synth::WorldOptions& o = c->world;
@@ -18,13 +18,15 @@ Action register_world(CLI::App& app) {
       o.train = (o.train + 9) / 10;
       o.pool = (o.pool + 9) / 10;
       o.bench = (o.bench + 9) / 10;
+      o.describe = (o.describe + 9) / 10;
     }
     auto m = synth::write_world(o);
     if (!o.quiet)
       std::cerr << "seva world: wrote " << o.out << " (seed " << o.seed << "): " << m["splits"]["train"] << " train, "
                 << m["splits"]["pool"] << " pool, " << m["splits"]["bench"] << " bench images; "
                 << m["counts"]["pool_questions"] << " pool questions; " << m["counts"]["pope"] << " POPE, "
-                << m["counts"]["mmbench"] << " MMBench, " << m["counts"]["vqa"] << " VQA questions in "
+                << m["counts"]["mmbench"] << " MMBench, " << m["counts"]["vqa"] << " VQA questions, "
+                << (m.contains("chair") ? m["chair"]["images"].get<int64_t>() : 0) << " images to describe in "
                 << m["seconds"]["total"].get<double>() << " s\n";
     return 0;
   };
