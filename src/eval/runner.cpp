@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
+#include <type_traits>
 
 namespace seva::eval {
 
@@ -31,14 +32,19 @@ std::set<std::string> Benchmark::answer_keys(bool circular) const {
 }
 
 Benchmark Benchmark::first(int64_t n) const {
-  Benchmark b = *this;
-  auto cut = [n](auto& v) {
-    if (n > 0 && static_cast<size_t>(n) < v.size()) v.resize(static_cast<size_t>(n));
+  Benchmark b;
+  b.name = name;
+  b.file = file;
+  b.chair = chair;
+  // Copies only the questions kept: MMBench rows carry their images.
+  auto head = [n](const auto& v) {
+    const size_t k = n > 0 ? std::min(static_cast<size_t>(n), v.size()) : v.size();
+    return std::decay_t<decltype(v)>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k));
   };
-  cut(b.pope);
-  cut(b.mmbench);
-  cut(b.vqa);
-  cut(b.chair_ids);
+  b.pope = head(pope);
+  b.mmbench = head(mmbench);
+  b.vqa = head(vqa);
+  b.chair_ids = head(chair_ids);
   return b;
 }
 
@@ -388,7 +394,8 @@ std::vector<AnswerPass> answer_passes(const Benchmark& b, const EvalOptions& o) 
   const std::string file = samples_file(o.sampling.temperature);
   AnswerPass p{file, file.substr(0, file.size() - 6) + ".skipped.jsonl", o.sampling, {}};
   // MMBench: round 0 only, the round its accuracy scores.
-  const auto sampled = b.first(o.sample_questions).answer_keys(/*circular=*/false);
+  const auto sampled = o.sample_questions > 0 ? b.first(o.sample_questions).answer_keys(/*circular=*/false)
+                                              : b.answer_keys(/*circular=*/false);
   for (const auto& item : passes[0].items) {
     if (!sampled.count(item.key)) continue;
     for (int k = 0; k < o.samples; ++k) {
@@ -513,7 +520,9 @@ void score_benchmark(const Benchmark& b, const std::string& dir, const std::vect
     if (!io::file_exists(path)) continue;
     auto samples = read_sampled_answers(path, true);
     samples.resize(static_cast<size_t>(std::max(0, r.samples)));
-    metrics[sampling_metrics_name(b.name, r.temperature)] = score_sampling(b.first(r.questions), answers, samples, missing);
+    const Benchmark cut = r.questions > 0 ? b.first(r.questions) : Benchmark();  // not a copy of all of b
+    metrics[sampling_metrics_name(b.name, r.temperature)] =
+        score_sampling(r.questions > 0 ? cut : b, answers, samples, missing);
   }
 }
 
