@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 
 namespace seva::eval {
 
@@ -70,6 +71,8 @@ ordered_json score_sampling(const Benchmark& b, const std::map<std::string, std:
     if (keys.count(k)) greedy_here.emplace(k, v);
   const ordered_json greedy_scores = b.score(greedy_here, missing_images);
   const AnswerMeaning meaning(b);
+  std::map<std::string, std::string> greedy_meaning;  // once per question, not once per sample
+  for (const auto& [k, text] : greedy_here) greedy_meaning.emplace(k, meaning(k, text));
   ordered_json o = ordered_json::object();
   const auto metrics = headline_metrics(b.name);
   std::vector<std::vector<double>> per_set(metrics.size());
@@ -80,19 +83,15 @@ ordered_json score_sampling(const Benchmark& b, const std::map<std::string, std:
     for (const auto& [k, text] : set) {
       if (!keys.count(k)) continue;
       ++sampled;
-      auto g = greedy_here.find(k);
-      if (g == greedy_here.end()) continue;
+      auto g = greedy_meaning.find(k);
+      if (g == greedy_meaning.end()) continue;
       ++compared;
-      agreed += meaning(k, text) == meaning(k, g->second);
+      agreed += meaning(k, text) == g->second;
     }
   }
   for (size_t m = 0; m < metrics.size(); ++m) {
     const auto& v = per_set[m];
-    const double mean = v.empty() ? 0.0 : [&] {
-      double s = 0;
-      for (double x : v) s += x;
-      return s / static_cast<double>(v.size());
-    }();
+    const double mean = v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
     o["greedy_" + metrics[m]] = overall_value(greedy_scores, metrics[m]);
     o[metrics[m]] = mean;
     o[metrics[m] + "_min"] = v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
