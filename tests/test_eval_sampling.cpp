@@ -74,7 +74,9 @@ TEST(EvalSampling, SampledRowsAreReadApartFromTheAnswers) {
   EXPECT_EQ(s[0].at("1"), "no");
   EXPECT_EQ(s[1].at("1"), "maybe");
   EXPECT_EQ(s[1].at("2#1"), "B");
-  EXPECT_EQ(seva::eval::read_answer_tokens(path).at("1"), 2);
+  std::vector<int64_t> tokens;
+  seva::eval::for_each_answer(path, false, [&](const seva::eval::AnswerRow& a) { tokens.push_back(a.tokens); });
+  EXPECT_EQ(tokens, (std::vector<int64_t>{2, -1, -1, -1}));
   seva::io::write_file_atomic(path, "{\"question_id\": 1, \"text\": \"a\", \"sample\": -1}\n");
   try {
     seva::eval::read_sampled_answers(path);

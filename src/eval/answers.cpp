@@ -68,12 +68,4 @@ std::vector<std::map<std::string, std::string>> read_sampled_answers(const std::
   return out;
 }
 
-std::map<std::string, int64_t> read_answer_tokens(const std::string& path, bool tolerate_torn_tail) {
-  std::map<std::string, int64_t> out;
-  for_each_answer(path, tolerate_torn_tail, [&](const AnswerRow& a) {
-    if (a.sample < 0 && a.tokens >= 0) out[a.key] = a.tokens;
-  });
-  return out;
-}
-
 }  // namespace seva::eval

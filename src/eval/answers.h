@@ -44,7 +44,6 @@ std::map<std::string, std::string> read_answers(const std::string& path, bool to
 // The sampled answers of a samples file: element k holds sample k's texts by answer_key.
 std::vector<std::map<std::string, std::string>> read_sampled_answers(const std::string& path,
                                                                      bool tolerate_torn_tail = false);
-// Generated token counts by answer_key, for the rows that record them.
-std::map<std::string, int64_t> read_answer_tokens(const std::string& path, bool tolerate_torn_tail = false);
+
 
 }  // namespace seva::eval

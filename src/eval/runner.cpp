@@ -509,10 +509,16 @@ void check_options(const EvalOptions& o) {
 void score_benchmark(const Benchmark& b, const std::string& dir, const std::vector<SampleRecord>& sampled,
                      const std::set<std::string>& missing, ordered_json& metrics) {
   const std::string answers_path = io::join_path(dir, "answers.jsonl");
-  const auto answers = read_answers(answers_path, /*tolerate_torn_tail=*/true);
+  std::map<std::string, std::string> answers;  // one read of the file for the texts and token counts
+  std::map<std::string, int64_t> tokens;
+  for_each_answer(answers_path, /*tolerate_torn_tail=*/true, [&](const AnswerRow& a) {
+    if (a.sample >= 0) return;
+    answers[a.key] = a.text;
+    if (a.tokens >= 0) tokens[a.key] = a.tokens;
+  });
   warn_unmatched(b, answers, answers_path);
   std::vector<nlohmann::json> per_answer;
-  metrics[b.name] = b.score(answers, missing, read_answer_tokens(answers_path, true), &per_answer);
+  metrics[b.name] = b.score(answers, missing, tokens, &per_answer);
   warn_coverage(b.name, metrics[b.name]);
   if (b.name == "chair") write_chair_objects(dir, per_answer);
   for (const auto& r : sampled) {
