@@ -1,12 +1,15 @@
 // libFuzzer target: the data-file readers. Input byte 0 picks the reader; the rest is the file.
 //   0: preference pairs (train::read_pairs)   1: POPE questions   2: VQA questions
 //   3: MMBench TSV, each row's base64 image decoded as eval does
+//   4: a LLaVA-665k instruction file (seva sample)   5: generated answers (seva pair), then pairing
 #include "eval/base64.h"
 #include "eval/mmbench.h"
 #include "eval/pope.h"
 #include "eval/vqa.h"
 #include "fuzz_common.h"
 #include "image/decode.h"
+#include "method/pairs.h"
+#include "method/sample.h"
 #include "train/pairs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string& dir = seva_fuzz::scratch_dir();
   try {
-    switch (data[0] % 4) {
+    switch (data[0] % 6) {
       case 0:
         (void)seva::train::read_pairs(seva_fuzz::write_file(dir, "pairs.jsonl", bytes));
         break;
@@ -36,6 +39,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
         }
         break;
+      case 4: {
+        seva::method::SampleOptions o;
+        o.instructions = seva_fuzz::write_file(dir, "llava_665k.json", bytes);
+        o.count = 8;
+        (void)seva::method::sample_questions(o, nullptr);
+        break;
+      }
+      case 5: {
+        auto rows = seva::method::read_answers(seva_fuzz::write_file(dir, "answers.jsonl", bytes));
+        (void)seva::method::make_pairs(rows, seva::method::PairOptions{});
+        break;
+      }
     }
   } catch (const std::exception&) {
   }

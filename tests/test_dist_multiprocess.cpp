@@ -24,6 +24,7 @@
 
 using namespace seva;
 using test::run_seva;
+using test::run_shell;
 using test::shell_quote;
 
 namespace {
@@ -79,17 +80,6 @@ int free_port() {
 }
 
 std::string launch2(const std::string& args) { return "launch -n 2 -- seva " + args; }
-
-// A shell command line; stdout and stderr together.
-test::RunResult run_shell(const std::string& cmd) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(("(" + cmd + ") 2>&1").c_str(), "r"), ::pclose);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
-  int status = ::pclose(pipe.release());
-  return {WEXITSTATUS(status), out};
-}
 
 }  // namespace
 
@@ -222,10 +212,17 @@ TEST(DistMultiprocess, ADyingRankStopsTheRunWithAClearError) {
   // 2's gradient all-reduce.
   // Through seva launch: rank 1 exits there; launch stops rank 0 and returns rank 1's status.
   auto r = run_seva("launch -n 2 -- env SEVA_TEST_EXIT_RANK=1 SEVA_TEST_EXIT_AT=7 " +
-                    std::string(SEVA_BINARY) + " " + train_args(pairs, dir + "/launched"));
+                    std::string(SEVA_BINARY) + " " + train_args(pairs, dir + "/launched", "--save-every 1"));
   EXPECT_EQ(r.status, 3) << r.out;
   EXPECT_NE(r.out.find("rank 1 exited with status 3"), std::string::npos) << r.out;
   EXPECT_FALSE(io::file_exists(dir + "/launched/adapter/adapter_model.safetensors"));
+  // The next --resume continues from step 1's checkpoint and ends where an uninterrupted run ends.
+  auto resumed = run_seva(launch2(train_args(pairs, dir + "/launched", "--save-every 1 --resume")));
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("at step 1"), std::string::npos) << resumed.out;
+  auto whole = run_seva(train_args(pairs, dir + "/whole"));
+  ASSERT_EQ(whole.status, 0) << whole.out;
+  EXPECT_LE(rel_diff(adapter(dir + "/whole"), adapter(dir + "/launched")), 1e-5);
 
   // Without a launcher (torchrun-style processes started by hand): rank 0 notices on its own.
   const int port = free_port();
@@ -247,6 +244,27 @@ TEST(DistMultiprocess, ADyingRankStopsTheRunWithAClearError) {
                           " SEVA_DIST_TIMEOUT=2 " + shell_quote(SEVA_BINARY) + " " + train_args(pairs, dir + "/lonely"));
   EXPECT_EQ(lonely.status, 1) << lonely.out;
   EXPECT_NE(lonely.out.find("cannot meet the other ranks"), std::string::npos) << lonely.out;
+}
+
+TEST(DistMultiprocess, AHungRankStopsTheRunWithinTheTimeout) {
+  REQUIRE_MULTIPROCESS();
+  auto dir = test::temp_dir("dist_hang");
+  auto pairs = write_pairs(dir);
+  // Rank 1 stops answering at step 2's gradient all-reduce (its 7th collective), its connections
+  // open: rank 0 waits SEVA_DIST_TIMEOUT, says so in one line, and the launcher stops rank 1.
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = run_seva("launch -n 2 -- env SEVA_DIST_TIMEOUT=5 SEVA_TEST_EXIT_RANK=1 SEVA_TEST_EXIT_AT=7 SEVA_TEST_HANG=1 " +
+                    std::string(SEVA_BINARY) + " " + train_args(pairs, dir + "/run", "--save-every 1"));
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("rank 0 of 2: all-reduce failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("timed out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rank 0 exited with status 1"), std::string::npos) << r.out;
+  EXPECT_LT(secs, 60.0) << r.out;
+  EXPECT_FALSE(io::file_exists(dir + "/run/adapter/adapter_model.safetensors"));
+  auto resumed = run_seva(launch2(train_args(pairs, dir + "/run", "--save-every 1 --resume")));
+  ASSERT_EQ(resumed.status, 0) << resumed.out;
+  EXPECT_NE(resumed.out.find("at step 1"), std::string::npos) << resumed.out;
 }
 
 TEST(Dist, EnvironmentContract) {

@@ -14,5 +14,6 @@ struct RunResult {
   std::string out;
 };
 RunResult run_seva(const std::string& args);
+RunResult run_shell(const std::string& cmd);  // a shell command line; stdout and stderr together
 std::string shell_quote(const std::string& s);  // single-quoted for the shell
 }  // namespace seva::test

@@ -28,9 +28,8 @@ std::string temp_dir(const std::string& name) {
   return std::string(buf.data());
 }
 
-RunResult run_seva(const std::string& args) {
-  std::string cmd = std::string(SEVA_BINARY) + " " + args + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(cmd.c_str(), "r"), ::pclose);
+RunResult run_shell(const std::string& cmd) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(("(" + cmd + ") 2>&1").c_str(), "r"), ::pclose);
   std::string out;
   std::array<char, 4096> buf;
   size_t n;
@@ -38,6 +37,8 @@ RunResult run_seva(const std::string& args) {
   int status = ::pclose(pipe.release());
   return {WEXITSTATUS(status), out};
 }
+
+RunResult run_seva(const std::string& args) { return run_shell(std::string(SEVA_BINARY) + " " + args); }
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";

@@ -2,6 +2,7 @@
 // disjoint, benchmarks are balanced, the same seed gives the same bytes.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -267,4 +268,18 @@ TEST(SynthWorld, RefusesADirectoryThatIsNotAWorld) {
   io::write_file_atomic(dir + "/images/mine/keep.png", "x");
   EXPECT_THROW(synth::write_world(small_world(dir)), std::runtime_error);
   EXPECT_TRUE(io::file_exists(dir + "/images/mine/keep.png"));
+}
+
+TEST(SynthWorld, AWorldKilledHalfWayIsWrittenAgain) {
+  const std::string dir = test::temp_dir("world_killed");
+  const auto o = small_world(dir);
+  synth::write_world(o);
+  const std::string manifest = io::read_file(dir + "/world.json");
+  EXPECT_FALSE(io::file_exists(dir + "/world.writing"));
+  // Killed after its images, before world.json: the marker says the directory is seva's.
+  std::remove((dir + "/world.json").c_str());
+  io::write_file_atomic(dir + "/world.writing", "seva world is writing this directory\n");
+  synth::write_world(o);
+  EXPECT_EQ(io::read_file(dir + "/world.json"), manifest);
+  EXPECT_FALSE(io::file_exists(dir + "/world.writing"));
 }

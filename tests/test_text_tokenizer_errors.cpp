@@ -3,6 +3,8 @@
 
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "test_helpers.h"
 #include "text/sp_model.h"
 #include "text/spm_proto.h"
@@ -69,4 +71,26 @@ TEST(TextTokenizerErrors, AddDummyPrefixPatch) {
   EXPECT_EQ(off.encode(" The").front().piece, "\xe2\x96\x81The");
   // Without a normaliser spec one is added.
   EXPECT_EQ(with_add_dummy_prefix_off(std::string("\x0a\x00", 2), "x"), std::string("\x0a\x00\x1a\x02\x18\x00", 6));
+}
+
+TEST(TextTokenizerErrors, AddedTokenIdsOutOfRangeAreRefused) {
+  auto config = nlohmann::json::parse(fixture_file("tokenizer_config.json"));
+  config.erase("added_tokens_decoder");
+  // A uint64 id past int64's range would wrap to a negative one.
+  const std::string dir = seva::test::temp_dir("tok_added_ids");
+  write(dir + "/tokenizer.model", fixture_file("tokenizer.model"));
+  write(dir + "/tokenizer_config.json", config.dump());
+  write(dir + "/added_tokens.json", "{\"<x>\": 18446744073709551615}");
+  std::string err = error_of(dir);
+  EXPECT_NE(err.find(dir + "/added_tokens.json: id of '<x>' is not a token id"), std::string::npos) << err;
+  write(dir + "/added_tokens.json", "{\"<x>\": -3}");
+  err = error_of(dir);
+  EXPECT_NE(err.find("is not a token id"), std::string::npos) << err;
+
+  for (const char* key : {"-5", "99999999999999999999", "7x"}) {
+    config["added_tokens_decoder"] = {{key, {{"content", "<y>"}}}};
+    write(dir + "/tokenizer_config.json", config.dump());
+    err = error_of(dir);
+    EXPECT_NE(err.find(std::string("added_tokens_decoder key '") + key + "' is not a token id"), std::string::npos) << err;
+  }
 }

@@ -2,6 +2,7 @@
 // WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT on a free port), their output forwarded line by
 // line with a rank prefix; when one fails the others are stopped and its exit status returned.
 #include "cli/commands.h"
+#include "util/child.h"
 
 #include <arpa/inet.h>
 #include <cerrno>
@@ -95,10 +96,12 @@ int run_launch(const LaunchOptions& o) {
   for (int r = 0; r < o.nproc; ++r) {
     int out[2], err[2];
     if (::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error(std::string("seva launch: pipe: ") + std::strerror(errno));
+    const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("seva launch: fork: ") + std::strerror(errno));
     if (pid == 0) {
       ::setpgid(0, 0);  // its own group: stopping it stops what it started
+      util::die_with_parent(parent);  // its own group is not killed with the launcher's
       ::dup2(out[1], STDOUT_FILENO);
       ::dup2(err[1], STDERR_FILENO);
       ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);

@@ -40,6 +40,7 @@ std::vector<std::string> sft_command(const DemoOptions& o, const std::string& wo
   s.loop.epochs = 1;
   s.loop.max_steps = st.steps > 0 ? st.steps : -1;
   s.loop.seed = o.seed;
+  resumable(s.loop);
   return command("sft", train::sft_flags, s);
 }
 

@@ -34,6 +34,11 @@ generate::ModelOptions model_options(const DemoOptions& o, const std::string& mo
   return m;
 }
 
+void resumable(train::LoopOptions& loop) {
+  loop.save_every = kSaveEvery;
+  loop.resume = true;
+}
+
 std::vector<std::vector<std::string>> eval_commands(const DemoOptions& o, const Sizes& sz, const std::string& world,
                                                    const std::string& model, const std::string& adapter,
                                                    const std::string& out) {

@@ -1,6 +1,7 @@
 #include "demo/process.h"
 
 #include "io/files.h"
+#include "util/child.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -63,9 +64,11 @@ void run_command(const std::vector<std::string>& argv, const std::string& log_pa
   // stderr goes through a pipe so it can reach both the log and the terminal.
   int err_pipe[2];
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    util::die_with_parent(parent);
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(err_pipe[1], STDERR_FILENO);
     std::vector<char*> args;

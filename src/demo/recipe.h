@@ -5,6 +5,7 @@
 #include "demo/phases.h"
 #include "demo/pipeline.h"
 #include "generate/vlm.h"
+#include "train/loop.h"
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +38,12 @@ Sizes sizes_for(const DemoOptions& o);
 // How the model phases load `model_dir` (with `adapter_dir` when given): the demo's threads and device.
 generate::ModelOptions model_options(const DemoOptions& o, const std::string& model_dir,
                                      const std::string& adapter_dir = "");
+
+// A demo training run checkpoints every kSaveEvery steps and is started with --resume: a demo
+// killed mid-phase continues that phase from its last checkpoint when it is run again (and ends
+// with the uninterrupted run's weights, byte for byte).
+constexpr int64_t kSaveEvery = 10;
+void resumable(train::LoopOptions& loop);
 
 // The `seva eval` commands of a model (and adapter) into `out`: the world's four benchmarks (POPE,
 // MMBench, VQA, the descriptions' CHAIR) answered greedily, then sampled at each temperature.

@@ -110,6 +110,7 @@ std::vector<std::string> dpo_command(const DemoOptions& o, const std::string& wo
   t.loop.batch_size = s.batch_size;
   t.loop.micro_batch_size = s.batch_size;
   t.loop.seed = seed;
+  resumable(t.loop);
   return command("train", train::train_flags, t);
 }
 
@@ -130,6 +131,7 @@ std::vector<std::string> sft_control_command(const DemoOptions& o, const std::st
   t.loop.batch_size = s.batch_size;
   t.loop.micro_batch_size = s.batch_size;
   t.loop.seed = seed;
+  resumable(t.loop);
   return command("sft", train::sft_flags, t);
 }
 

@@ -13,6 +13,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #if SEVA_HAS_C10D
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #if TORCH_VERSION_MAJOR >= 2
@@ -100,16 +102,19 @@ std::string error_text(const std::exception& e) {
 }
 
 // Hidden test hook: SEVA_TEST_EXIT_RANK=r SEVA_TEST_EXIT_AT=n makes rank r exit (status 3) when
-// it reaches its n-th collective, as a crashed process would.
+// it reaches its n-th collective, as a crashed process would; with SEVA_TEST_HANG=1 it stops
+// there instead, its connections open, as a hung process would.
 void test_hook() {
   auto& s = state();
   ++s.collectives;
   const char* r = std::getenv("SEVA_TEST_EXIT_RANK");
   const char* n = std::getenv("SEVA_TEST_EXIT_AT");
   if (r && n && std::atoi(r) == s.env.rank && std::atoll(n) == s.collectives) {
-    std::fprintf(stderr, "seva: test hook: %s exits at collective %lld\n", where().c_str(),
+    const bool hang = std::getenv("SEVA_TEST_HANG") != nullptr;
+    std::fprintf(stderr, "seva: test hook: %s %s at collective %lld\n", where().c_str(), hang ? "hangs" : "exits",
                  static_cast<long long>(s.collectives));
     std::fflush(stderr);
+    while (hang) ::pause();
     std::_Exit(3);
   }
 }

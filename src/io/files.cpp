@@ -48,7 +48,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     if (!out) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
     out.flush();
-    if (!out) throw std::runtime_error("write failed for " + tmp + ": " + std::strerror(errno));
+    if (!out) {  // a full disk: the half-written file goes, the one at path is untouched
+      std::string why = std::strerror(errno);
+      out.close();
+      std::remove(tmp.c_str());
+      throw std::runtime_error("write failed for " + path + ": " + why);
+    }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string why = std::strerror(errno);

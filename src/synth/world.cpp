@@ -178,15 +178,20 @@ std::vector<Family> checked_pool_families(const WorldOptions& o) {
   return pool_families;
 }
 
+// Written before anything else and removed once world.json is there: a world killed half-way is
+// known as seva's own and written again, where a directory seva did not write is refused.
+const char* const kWorldWriting = "world.writing";
+
 // OUT/images/{train,pool,bench}, emptied, and no OUT/chair: a smaller world over a bigger one
 // leaves no strays.
 std::string fresh_image_dirs(const WorldOptions& o) {
   io::make_dir(o.out);
   const std::string images = io::join_path(o.out, kImagesDir), chair = io::join_path(o.out, kChairDir);
+  const std::string manifest = io::join_path(o.out, kWorldManifest), writing = io::join_path(o.out, kWorldWriting);
   for (const auto& dir : {images, chair})
-    if (io::file_exists(dir) && !io::file_exists(io::join_path(o.out, kWorldManifest)))
-      throw std::runtime_error(dir + " exists but " + io::join_path(o.out, kWorldManifest) +
-                               " does not: not a world directory, refusing to overwrite it");
+    if (io::file_exists(dir) && !io::file_exists(manifest) && !io::file_exists(writing))
+      throw std::runtime_error(dir + " exists but " + manifest + " does not: not a world directory, refusing to overwrite it");
+  io::write_file_atomic(writing, "seva world is writing this directory\n");
   io::remove_tree(chair);
   for (const char* split : {"train", "pool", "bench"}) {
     io::remove_tree(io::join_path(images, split));
@@ -486,6 +491,7 @@ json write_world(const WorldOptions& o) {
   json manifest = manifest_of(o, stats, pool_families, train.stage2_turns, vocabulary(corpus), chair);
   // Timings vary run to run: returned, not written, so the same seed gives the same bytes.
   io::write_file_atomic(io::join_path(o.out, kWorldManifest), manifest.dump(2) + "\n");
+  std::remove(io::join_path(o.out, kWorldWriting).c_str());
   manifest["seconds"] = seconds;
   return manifest;
 }

@@ -59,6 +59,20 @@ void resolve(void* lib, const std::string& path, const char* name, F& fn) {
   fn = reinterpret_cast<F>(sym);
 }
 
+// AddressSanitizer refuses RTLD_DEEPBIND: a deep-bound library could find libc's malloc before the
+// sanitizer's. The shim of a sanitizer build (SEVA_SANITIZE) is instrumented and names libasan
+// first among its dependencies, so its deep-bound scope finds the sanitizer's malloc all the same;
+// libc's own dlopen, asked for by handle, loads it past the sanitizer's check.
+void* open_library(const std::string& path, int flags) {
+#if defined(__SANITIZE_ADDRESS__)
+  if (flags & RTLD_DEEPBIND)
+    if (void* libc = ::dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD))
+      if (void* real = ::dlsym(libc, "dlopen"))
+        return reinterpret_cast<void* (*)(const char*, int)>(real)(path.c_str(), flags);
+#endif
+  return ::dlopen(path.c_str(), flags);
+}
+
 SpmApi load_api() {
   std::string tried;
   for (const auto& path : candidate_paths()) {
@@ -66,7 +80,7 @@ SpmApi load_api() {
       tried += "\n  " + path + ": no such file";
       continue;
     }
-    void* lib = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | (need_deepbind() ? RTLD_DEEPBIND : 0));
+    void* lib = open_library(path, RTLD_NOW | RTLD_LOCAL | (need_deepbind() ? RTLD_DEEPBIND : 0));
     if (!lib) {
       const char* e = ::dlerror();
       tried += "\n  " + path + ": " + (e ? e : "dlopen failed");

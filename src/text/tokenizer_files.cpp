@@ -16,6 +16,9 @@ namespace seva::text {
 namespace {
 
 using nlohmann::json;
+// Token ids are int64 in the tensors but index vocabularies of at most a few million rows; an id
+// from a file beyond this is an error, not an allocation.
+constexpr int64_t kMaxTokenId = (int64_t{1} << 31) - 1;
 
 json read_json_file(const std::string& path) {
   const std::string text = read_binary_file(path);
@@ -99,19 +102,27 @@ void read_config_files(const std::string& dir, const json& cfg, TokenizerSetting
       t.single_word = get_bool(v, "single_word", false);
       t.normalized = get_bool(v, "normalized", false);
       t.special = get_bool(v, "special", false);
-      int64_t id;
+      int64_t id = -1;
       try {
-        id = std::stoll(key);
+        size_t used = 0;
+        id = std::stoll(key, &used);
+        if (used != key.size()) id = -1;
       } catch (const std::exception&) {
-        throw std::runtime_error(config_path + ": added_tokens_decoder key '" + key + "' is not an id");
       }
+      if (id < 0 || id > kMaxTokenId)
+        throw std::runtime_error(config_path + ": added_tokens_decoder key '" + key + "' is not a token id (0.." +
+                                 std::to_string(kMaxTokenId) + ")");
       s.added_tokens[id] = t;
     }
   } else if (file_exists(added_path)) {
     const json added = read_json_file(added_path);
     if (!added.is_object()) throw std::runtime_error(added_path + ": not a JSON object");
     for (const auto& [content, id] : added.items()) {
-      if (!id.is_number_integer()) throw std::runtime_error(added_path + ": id of '" + content + "' is not an integer");
+      // A uint64 above int64's range would wrap to a negative id: bounded as the decoder keys are.
+      if (!id.is_number_integer() || (id.is_number_unsigned() && id.get<uint64_t>() > uint64_t(kMaxTokenId)) ||
+          id.get<int64_t>() < 0 || id.get<int64_t>() > kMaxTokenId)
+        throw std::runtime_error(added_path + ": id of '" + content + "' is not a token id (0.." +
+                                 std::to_string(kMaxTokenId) + ")");
       AddedToken t;
       t.content = content;
       t.normalized = true;

@@ -16,27 +16,19 @@ std::vector<torch::Tensor> ImageFeatures::tower(const std::vector<std::string>& 
     for (const auto& image : images) px.push_back(vlm_.pixels(io::join_path(images_dir_, image)));
     return m.vision_features(px);
   }
-  // The images not kept yet, each once, through the tower in one batch.
-  std::vector<std::string> todo;
-  std::vector<torch::Tensor> px;
+  // The images not kept yet, each once, through the tower one at a time: an image's features then
+  // do not depend on which others shared its batch (a batch's shape changes the kernels' rounding),
+  // so a run resumed from a checkpoint computes what the uninterrupted run computed.
   std::map<std::string, torch::Tensor> fresh;
-  for (const auto& image : images)
-    if (!kept_.count(image) && !fresh.count(image)) {
-      todo.push_back(image);
-      px.push_back(vlm_.pixels(io::join_path(images_dir_, image)));
-      fresh[image] = torch::Tensor();
-    }
-  if (!todo.empty()) {
-    torch::NoGradGuard ng;
-    auto f = m.vision_features(px);
-    for (size_t k = 0; k < todo.size(); ++k) {
-      auto one = f[k];
-      fresh[todo[k]] = one;
-      const int64_t bytes = one.numel() * static_cast<int64_t>(one.element_size());
-      if (cached_bytes_ + bytes <= budget_bytes_) {
-        kept_[todo[k]] = one.clone();  // its own storage: a view would keep the whole batch alive
-        cached_bytes_ += bytes;
-      }
+  torch::NoGradGuard ng;
+  for (const auto& image : images) {
+    if (kept_.count(image) || fresh.count(image)) continue;
+    auto one = m.vision_features({vlm_.pixels(io::join_path(images_dir_, image))})[0];
+    fresh[image] = one;
+    const int64_t bytes = one.numel() * static_cast<int64_t>(one.element_size());
+    if (cached_bytes_ + bytes <= budget_bytes_) {
+      kept_[image] = one;
+      cached_bytes_ += bytes;
     }
   }
   std::vector<torch::Tensor> out;

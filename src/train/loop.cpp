@@ -8,9 +8,11 @@
 #include <torch/serialize.h>
 #include <torch/nn/utils/clip_grad.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -75,7 +77,9 @@ std::string differences(const nlohmann::json& saved, const nlohmann::json& now) 
 int64_t restore(const LoopOptions& o, const TrainerParts& t, torch::optim::AdamW& opt, const nlohmann::json& run,
                 bool quiet) {
   const std::string ckpt = io::join_path(o.out, "checkpoint"), state_path = io::join_path(ckpt, "state.json");
-  if (!o.resume || !io::file_exists(state_path)) return 0;
+  if (!o.resume) return 0;
+  recover_dir(ckpt, "state.json");  // state.json is written last: a checkpoint.tmp with it is whole
+  if (!io::file_exists(state_path)) return 0;
   auto state = io::read_json(state_path);
   if (state.contains("run") && state["run"] != run)
     throw std::runtime_error(state_path + ": the run was made with other settings: " + differences(state["run"], run) +
@@ -113,7 +117,7 @@ std::vector<double> accumulate(const LoopOptions& o, const Plan& p, const Traine
     auto r = t.micro_step(items, batch);
     for (double v : r.sums)
       if (!std::isfinite(v))
-        throw std::runtime_error("non-finite loss at step " + std::to_string(step) + " (micro-batch " + std::to_string(micro) +
+        throw std::runtime_error("non-finite loss at step " + std::to_string(step + 1) + " (micro-batch " + std::to_string(micro) +
                                  ", " + t.describe(items) + "); no weights were updated; the last good checkpoint is in " +
                                  io::join_path(o.out, "checkpoint"));
     if (r.sums.size() != t.sum_count)
@@ -174,12 +178,34 @@ double cosine_lr(double base_lr, int64_t step, int64_t total, int64_t warmup, do
 }
 
 void write_dir_atomic(const std::string& dir, const std::function<void(const std::string&)>& fill) {
-  const std::string tmp = dir + ".tmp";
+  const std::string tmp = dir + ".tmp", old = dir + ".old";
   io::remove_tree(tmp);
   io::make_dir(tmp);
-  fill(tmp);
-  io::remove_tree(dir);
-  if (std::rename(tmp.c_str(), dir.c_str()) != 0) throw std::runtime_error("cannot move " + tmp + " to " + dir);
+  try {
+    fill(tmp);
+  } catch (...) {  // a full disk: the half-written dir goes, the previous one stays as it was
+    io::remove_tree(tmp);
+    throw;
+  }
+  // The previous dir stays whole until the new one is in place: a kill between the two renames
+  // leaves both, and recover_dir finds them.
+  io::remove_tree(old);
+  if (io::file_exists(dir) && std::rename(dir.c_str(), old.c_str()) != 0)
+    throw std::runtime_error("cannot move " + dir + " to " + old + ": " + std::strerror(errno));
+  if (std::rename(tmp.c_str(), dir.c_str()) != 0)
+    throw std::runtime_error("cannot move " + tmp + " to " + dir + ": " + std::strerror(errno));
+  io::remove_tree(old);
+}
+
+void recover_dir(const std::string& dir, const std::string& last_file) {
+  if (io::file_exists(dir)) return;
+  const std::string tmp = dir + ".tmp", old = dir + ".old";
+  const bool whole = io::file_exists(io::join_path(tmp, last_file));
+  const std::string& from = whole ? tmp : old;
+  if (!io::file_exists(from)) return;
+  if (std::rename(from.c_str(), dir.c_str()) != 0)
+    throw std::runtime_error("cannot move " + from + " to " + dir + ": " + std::strerror(errno));
+  io::remove_tree(whole ? old : tmp);  // superseded, or half-written
 }
 
 int64_t run_training(const LoopOptions& o, size_t n, const TrainerParts& t, torch::optim::AdamW& opt,
@@ -209,7 +235,7 @@ int64_t run_training(const LoopOptions& o, size_t n, const TrainerParts& t, torc
     dist::all_reduce_grads(params);
     r.grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
     if (!std::isfinite(r.grad_norm))
-      throw std::runtime_error("non-finite gradients at step " + std::to_string(step) +
+      throw std::runtime_error("non-finite gradients at step " + std::to_string(step + 1) +
                                "; no weights were updated; the last good checkpoint is in " + io::join_path(o.out, "checkpoint"));
     opt.step();
     if (t.after_step) t.after_step();

@@ -99,7 +99,11 @@ void keep_metrics_until(const std::string& path, int64_t step);
 // to min_ratio × base_lr instead of 0 when min_ratio > 0 (get_cosine_with_min_lr_schedule_with_warmup).
 double cosine_lr(double base_lr, int64_t step, int64_t total_steps, int64_t warmup_steps, double min_ratio = 0.0);
 
-// Writes dir atomically: fill(dir + ".tmp"), then the old dir is replaced by it.
+// Writes dir atomically: fill(dir + ".tmp"), then the old dir is replaced by it (moved to
+// dir + ".old" until the new one is in place, then removed).
 void write_dir_atomic(const std::string& dir, const std::function<void(const std::string&)>& fill);
+// After a kill inside write_dir_atomic's two renames dir is missing: puts back dir + ".tmp" if it
+// holds last_file (the file fill writes last: it is whole), else dir + ".old".
+void recover_dir(const std::string& dir, const std::string& last_file);
 
 }  // namespace seva::train

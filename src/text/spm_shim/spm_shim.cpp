@@ -12,6 +12,7 @@
 #include <cstring>
 #include <exception>
 #include <iostream>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -85,14 +86,13 @@ const char* seva_spm_last_error(void) { return g_error.c_str(); }
 
 seva_spm* seva_spm_load(const char* bytes, size_t len) {
   try {
-    auto* h = new seva_spm;
+    auto h = std::make_unique<seva_spm>();  // freed if sentencepiece throws (a protobuf error does)
     auto st = h->sp.LoadFromSerializedProto(absl::string_view(bytes, len));
     if (!st.ok()) {
       set_error(st.ToString());
-      delete h;
       return nullptr;
     }
-    return h;
+    return h.release();
   } catch (const std::exception& e) {
     set_error(e.what());
     return nullptr;
