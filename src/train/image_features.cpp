@@ -27,7 +27,7 @@ std::vector<torch::Tensor> ImageFeatures::tower(const std::vector<std::string>& 
     fresh[image] = one;
     const int64_t bytes = one.numel() * static_cast<int64_t>(one.element_size());
     if (cached_bytes_ + bytes <= budget_bytes_) {
-      kept_[image] = one;
+      kept_[image] = one.clone();  // its own storage: a view could keep the encoder's whole output alive
       cached_bytes_ += bytes;
     }
   }
