@@ -161,3 +161,16 @@ TEST(Lora, NonLoraTrainablesBesideTheAdapterAreLoaded) {
     EXPECT_NE(msg.find("linear_9"), std::string::npos) << msg;
   }
 }
+
+TEST(LoraConfigJson, ARankThatIsNotAWholeNumberInRangeIsRefused) {
+  for (const char* r : {"4.3e85", "0", "-3", "2.5", "\"8\"", "1048577"}) {
+    auto j = nlohmann::json::parse(std::string("{\"r\": ") + r + "}");
+    try {
+      seva::model::LoraConfig::from_peft_json(j, "adapter_config.json");
+      ADD_FAILURE() << "r " << r << " was accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("adapter_config.json: r "), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(seva::model::LoraConfig::from_peft_json(nlohmann::json::parse("{\"r\": 16.0}"), "a").r, 16);
+}

@@ -72,7 +72,12 @@ nlohmann::json LoraConfig::to_peft_json() const {
 LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string& src) {
   LoraConfig c;
   if (j.value("peft_type", "LORA") != "LORA") throw std::runtime_error(src + ": peft_type '" + j.value("peft_type", "") + "' is not LORA");
-  c.r = j.value("r", int64_t{8});
+  if (j.contains("r")) {  // checked as a double first: an integer conversion of 4e85 is undefined
+    const double r = j["r"].is_number() ? j["r"].get<double>() : 0.0;
+    if (!(r >= 1 && r <= double(1 << 20)) || r != std::floor(r))
+      throw std::runtime_error(src + ": r " + j["r"].dump() + " is not a LoRA rank (a whole number, 1 to 1048576)");
+    c.r = static_cast<int64_t>(r);
+  }
   c.alpha = j.value("lora_alpha", 8.0);
   c.dropout = j.value("lora_dropout", 0.0);
   c.use_rslora = j.value("use_rslora", false);
