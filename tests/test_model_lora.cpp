@@ -173,4 +173,5 @@ TEST(LoraConfigJson, ARankThatIsNotAWholeNumberInRangeIsRefused) {
     }
   }
   EXPECT_EQ(seva::model::LoraConfig::from_peft_json(nlohmann::json::parse("{\"r\": 16.0}"), "a").r, 16);
+  EXPECT_EQ(seva::model::LoraConfig::from_peft_json(nlohmann::json::parse("{}"), "a").r, 8);  // PEFT's default
 }

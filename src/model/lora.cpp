@@ -77,6 +77,8 @@ LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string
     if (!(r >= 1 && r <= double(1 << 20)) || r != std::floor(r))
       throw std::runtime_error(src + ": r " + j["r"].dump() + " is not a LoRA rank (a whole number, 1 to 1048576)");
     c.r = static_cast<int64_t>(r);
+  } else {
+    c.r = 8;  // PEFT's default
   }
   c.alpha = j.value("lora_alpha", 8.0);
   c.dropout = j.value("lora_dropout", 0.0);
