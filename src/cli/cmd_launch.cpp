@@ -77,6 +77,30 @@ void forward(Child& c, int fd, std::string& buf, std::ostream& to, bool flush_al
   (void)fd;
 }
 
+// The child side of a rank: its own process group, tied to the launcher's life, output into the
+// pipes, torchrun's environment; then the command. Never returns.
+[[noreturn]] void exec_rank(const LaunchOptions& o, const std::vector<std::string>& cmd, int r, int port, pid_t parent,
+                            const int out[2], const int err[2]) {
+  ::setpgid(0, 0);                // its own group: stopping it stops what it started
+  util::die_with_parent(parent);  // its own group is not killed with the launcher's
+  ::dup2(out[1], STDOUT_FILENO);
+  ::dup2(err[1], STDERR_FILENO);
+  ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
+  ::setenv("RANK", std::to_string(r).c_str(), 1);
+  ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
+  ::setenv("WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
+  ::setenv("LOCAL_WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
+  ::setenv("GROUP_RANK", "0", 1);
+  ::setenv("MASTER_ADDR", o.master_addr.c_str(), 1);
+  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  std::vector<char*> argv;
+  for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execvp(argv[0], argv.data());
+  std::fprintf(stderr, "seva launch: cannot run %s: %s\n", argv[0], std::strerror(errno));
+  std::_Exit(127);
+}
+
 int run_launch(const LaunchOptions& o) {
   if (o.nproc < 1) throw std::runtime_error("seva launch: -n must be at least 1");
   auto cmd = o.command;
@@ -99,26 +123,7 @@ int run_launch(const LaunchOptions& o) {
     const pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(std::string("seva launch: fork: ") + std::strerror(errno));
-    if (pid == 0) {
-      ::setpgid(0, 0);  // its own group: stopping it stops what it started
-      util::die_with_parent(parent);  // its own group is not killed with the launcher's
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(err[1], STDERR_FILENO);
-      ::close(out[0]), ::close(out[1]), ::close(err[0]), ::close(err[1]);
-      ::setenv("RANK", std::to_string(r).c_str(), 1);
-      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
-      ::setenv("WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
-      ::setenv("LOCAL_WORLD_SIZE", std::to_string(o.nproc).c_str(), 1);
-      ::setenv("GROUP_RANK", "0", 1);
-      ::setenv("MASTER_ADDR", o.master_addr.c_str(), 1);
-      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execvp(argv[0], argv.data());
-      std::fprintf(stderr, "seva launch: cannot run %s: %s\n", argv[0], std::strerror(errno));
-      std::_Exit(127);
-    }
+    if (pid == 0) exec_rank(o, cmd, r, port, parent, out, err);
     ::close(out[1]);
     ::close(err[1]);
     children[static_cast<size_t>(r)] = {r, pid, out[0], err[0], "", "", true, 0};
