@@ -2,6 +2,7 @@
 //   0: preference pairs (train::read_pairs)   1: POPE questions   2: VQA questions
 //   3: MMBench TSV, each row's base64 image decoded as eval does
 //   4: a LLaVA-665k instruction file (seva sample)   5: generated answers (seva pair), then pairing
+//   6: seva sft's conversations (a JSON array or JSONL)   7: seva generate's questions
 #include "eval/base64.h"
 #include "eval/mmbench.h"
 #include "eval/pope.h"
@@ -9,15 +10,17 @@
 #include "fuzz_common.h"
 #include "image/decode.h"
 #include "method/pairs.h"
+#include "method/questions.h"
 #include "method/sample.h"
 #include "train/pairs.h"
+#include "train/sft_data.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string& dir = seva_fuzz::scratch_dir();
   try {
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
       case 0:
         (void)seva::train::read_pairs(seva_fuzz::write_file(dir, "pairs.jsonl", bytes));
         break;
@@ -51,6 +54,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)seva::method::make_pairs(rows, seva::method::PairOptions{});
         break;
       }
+      case 6:
+        (void)seva::train::read_sft_data(seva_fuzz::write_file(dir, "sft.json", bytes));
+        break;
+      case 7:
+        (void)seva::method::read_questions(seva_fuzz::write_file(dir, "questions.jsonl", bytes));
+        break;
     }
   } catch (const std::exception&) {
   }

@@ -1,10 +1,12 @@
-// libFuzzer target: the model and processor configs (config.json, preprocessor_config.json).
+// libFuzzer target: the model, processor and generation configs (config.json,
+// preprocessor_config.json, generation_config.json).
 // The input is parsed as JSON and given to every config reader.
 #include <nlohmann/json.hpp>
 
 #include "image/preprocess.h"
 #include "io/jsonl.h"
 #include "model/config.h"
+#include "model/generation_config.h"
 #include "model/qwen2_vl_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,6 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     (void)seva::model::Qwen2VLConfig::from_json(j, "config.json");
+  } catch (const std::exception&) {
+  }
+  try {
+    (void)seva::model::generation_eos_ids(j, "generation_config.json");
   } catch (const std::exception&) {
   }
   try {

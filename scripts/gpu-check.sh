@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds seva against the CUDA libtorch of a pip PyTorch install, runs the test suite, and checks
-# that CUDA generation gives the CPU's tokens. For a GPU machine that has the build dependencies;
+# that CUDA generation gives the CPU's tokens, with every --decode mode. For a GPU machine that has the build dependencies;
 # logs go to $OUT (default: build-cuda/logs).
 set -u
 OUT=${OUT:-build-cuda/logs}
@@ -23,5 +23,12 @@ for dev in cpu cuda; do
   echo "chat $dev: $(cat "$OUT/chat_$dev.json")"
 done
 cmp -s "$OUT/chat_cpu.json" "$OUT/chat_cuda.json" && echo "CUDA tokens == CPU tokens" || echo "CUDA tokens differ from CPU"
+# The decode steps captured as a CUDA graph (generate/decoder.h) against the default steps.
+for mode in static cuda-graph; do
+  build-cuda/seva chat --device cuda --dtype float32 --decode $mode --model $M --image $IMG --image-aspect none \
+    --question "What is shown?" --max-new-tokens 20 --json >"$OUT/chat_cuda_$mode.json" 2>&1
+  cmp -s "$OUT/chat_cuda.json" "$OUT/chat_cuda_$mode.json" && echo "--decode $mode tokens == CUDA tokens" \
+    || echo "--decode $mode differs: $(cat "$OUT/chat_cuda_$mode.json")"
+done
 build-cuda/seva chat --device cuda --dtype bfloat16 --model $M --image $IMG --question "What is shown?" \
   --max-new-tokens 20 --json 2>&1 | head -3

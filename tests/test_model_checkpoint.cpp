@@ -363,7 +363,7 @@ TEST(ModelCheckpoint, GqaGreedyGenerationMatchesFullRecomputation) {
   opts.max_new_tokens = 6;
   opts.stop_at_eos = false;
   auto px = pixels();
-  auto out = generate::generate(*loaded, prompts(), px.unbind(0), opts, /*eos=*/2);
+  auto out = generate::generate(*loaded, prompts(), px.unbind(0), opts, /*eos=*/{2});
   ASSERT_EQ(out.size(), 2u);
   // Batched, left-padded, cached decoding gives what re-running the whole sequence gives, one
   // row at a time, at every step.

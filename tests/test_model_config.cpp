@@ -2,6 +2,7 @@
 // not fit instead of casting them (inputs found by fuzz/fuzz_model_config).
 #include "io/files.h"
 #include "model/config.h"
+#include "model/generation_config.h"
 #include "model/qwen2_vl_config.h"
 #include "test_helpers.h"
 
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace seva;
 
@@ -72,4 +74,29 @@ TEST(ModelConfigBadInput, IntegerListElementOutOfRangeIsRefused) {
   for (auto* j : {&qwen, &qwen["text_config"]})
     if (j->contains("rope_scaling")) (*j)["rope_scaling"]["mrope_section"] = {4.44444e+45, 1, 1};
   expect_refused([&] { model::Qwen2VLConfig::from_json(qwen, "config.json"); }, "mrope_section");
+}
+
+// generation_config.json: Instruct checkpoints stop at several tokens.
+TEST(GenerationConfig, EosTokenIdIsOneIdOrAList) {
+  using model::generation_eos_ids;
+  EXPECT_EQ(generation_eos_ids(nlohmann::json::parse(R"({"eos_token_id": 151645})"), "g"), (std::vector<int64_t>{151645}));
+  EXPECT_EQ(generation_eos_ids(nlohmann::json::parse(R"({"eos_token_id": [151645, 151643]})"), "g"),
+            (std::vector<int64_t>{151645, 151643}));
+  EXPECT_TRUE(generation_eos_ids(nlohmann::json::parse(R"({"bos_token_id": 1})"), "g").empty());
+  EXPECT_TRUE(generation_eos_ids(nlohmann::json::parse(R"({"eos_token_id": null})"), "g").empty());
+  EXPECT_EQ(model::read_generation_eos_ids(test::data_path("qwen2-vl-tiny/qwen2-vl")), (std::vector<int64_t>{502}));
+  EXPECT_TRUE(model::read_generation_eos_ids(test::temp_dir("no_generation_config")).empty());
+}
+
+TEST(GenerationConfig, AnEosTokenIdThatIsNotATokenIdIsRefused) {
+  for (const char* bad : {R"({"eos_token_id": -1})", R"({"eos_token_id": 4294967296})", R"({"eos_token_id": 2.5})",
+                          R"({"eos_token_id": 4.3e85})", R"({"eos_token_id": "2"})", R"({"eos_token_id": [2, [3]]})",
+                          R"({"eos_token_id": 18446744073709551615})", R"([1])"}) {
+    try {
+      (void)model::generation_eos_ids(nlohmann::json::parse(bad), "generation_config.json");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("generation_config.json: ", 0), 0u) << e.what();
+    }
+  }
 }

@@ -3,6 +3,7 @@
 // positions, logits (one prompt, a left-padded batch of images of different sizes, text only),
 // greedy generation, DPO log-probabilities, loss and LoRA gradients, both key layouts and bf16.
 #include "generate/generate.h"
+#include "generate/vlm.h"
 #include "image/preprocess.h"
 #include "io/files.h"
 #include "io/safetensors.h"
@@ -15,6 +16,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 
@@ -139,16 +141,52 @@ TEST_P(Qwen2VL, GreedyGenerationMatchesTransformers) {
     auto t = seq.narrow(0, seq.size(0) - 8, 8);
     return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + 8);
   };
-  auto single = generate::generate(*m, {unpadded(ref, "single", 0)}, {picture(2, ref.family)}, opts, 502);
-  EXPECT_EQ(single[0].tokens, tail(ref.tensors.get("generate.single.sequences")[0].contiguous()));
-  // Left-padded, two image sizes, with the KV cache: wrong M-RoPE offsets show here first.
-  auto batch = generate::generate(*m, {unpadded(ref, "batch", 0), unpadded(ref, "batch", 1)},
-                                  {picture(1, ref.family), picture(0, ref.family)}, opts, 502);
-  auto seqs = ref.tensors.get("generate.batch.sequences");
-  EXPECT_EQ(batch[0].tokens, tail(seqs[0].contiguous()));
-  EXPECT_EQ(batch[1].tokens, tail(seqs[1].contiguous()));
-  auto text = generate::generate(*m, {unpadded(ref, "text_only", 0)}, {}, opts, 502);
-  EXPECT_EQ(text[0].tokens, tail(ref.tensors.get("generate.text_only.sequences")[0].contiguous()));
+  // The fixed-shape steps a CUDA graph captures give the same tokens as the default ones.
+  for (auto mode : {generate::DecodeMode::Dynamic, generate::DecodeMode::Static}) {
+    SCOPED_TRACE(generate::decode_mode_name(mode));
+    opts.decode = mode;
+    auto single = generate::generate(*m, {unpadded(ref, "single", 0)}, {picture(2, ref.family)}, opts, {502});
+    EXPECT_EQ(single[0].tokens, tail(ref.tensors.get("generate.single.sequences")[0].contiguous()));
+    // Left-padded, two image sizes, with the KV cache: wrong M-RoPE offsets show here first.
+    auto batch = generate::generate(*m, {unpadded(ref, "batch", 0), unpadded(ref, "batch", 1)},
+                                    {picture(1, ref.family), picture(0, ref.family)}, opts, {502});
+    auto seqs = ref.tensors.get("generate.batch.sequences");
+    EXPECT_EQ(batch[0].tokens, tail(seqs[0].contiguous()));
+    EXPECT_EQ(batch[1].tokens, tail(seqs[1].contiguous()));
+    auto text = generate::generate(*m, {unpadded(ref, "text_only", 0)}, {}, opts, {502});
+    EXPECT_EQ(text[0].tokens, tail(ref.tensors.get("generate.text_only.sequences")[0].contiguous()));
+  }
+}
+
+// Instruct checkpoints list several end tokens (generation_config.json): a row ends at the first
+// it samples, whichever it is.
+TEST_P(Qwen2VL, GenerationEndsAtAnyOfSeveralEosIds) {
+  Reference ref(GetParam());
+  auto m = load(ref.dir());
+  generate::SamplingOptions opts;
+  opts.max_new_tokens = 8;
+  auto seq = ref.tensors.get("generate.single.sequences")[0].contiguous();
+  std::vector<int64_t> want(seq.data_ptr<int64_t>() + seq.size(0) - 8, seq.data_ptr<int64_t>() + seq.size(0));
+  // The greedy answer's third token, wherever it first appears, becomes a second end token.
+  const int64_t end = want[2];
+  want.resize(std::find(want.begin(), want.end(), end) - want.begin() + 1);
+  ASSERT_NE(end, 502);
+  auto got = generate::generate(*m, {unpadded(ref, "single", 0)}, {picture(2, ref.family)}, opts, {502, end});
+  EXPECT_EQ(got[0].tokens, want);
+  EXPECT_EQ(got[0].finish_reason, "eos");
+}
+
+TEST_P(Qwen2VL, LoadingTakesEveryEndTokenOfGenerationConfig) {
+  Reference ref(GetParam());
+  const auto dir = test::temp_dir("qwen_generation_config") + "/model";
+  std::filesystem::copy(ref.dir(), dir, std::filesystem::copy_options::recursive);
+  // <|im_end|> (502) ends a ChatML answer; <|endoftext|> (500) is listed as Qwen2-VL-Instruct lists it.
+  io::write_file_atomic(dir + "/generation_config.json", R"({"eos_token_id": [502, 500]})");
+  generate::ModelOptions o;
+  o.model_dir = dir;
+  EXPECT_EQ(generate::Vlm::load(o).end_tokens, (std::vector<int64_t>{502, 500}));
+  io::write_file_atomic(dir + "/generation_config.json", R"({"eos_token_id": [502, -7]})");
+  EXPECT_THROW(generate::Vlm::load(o), std::runtime_error);
 }
 
 TEST_P(Qwen2VL, DpoLogpsLossAndLoraGradientsMatchPeft) {

@@ -53,6 +53,10 @@ def g(d, *ks):
 rows = [
     ("generate b=1 tok/s", g(s, "generate_b1", "tokens_per_s"), g(p, "generate_b1", "tokens_per_s")),
     ("generate b=16 tok/s", g(s, "generate_b16", "tokens_per_s"), g(p, "generate_b16", "tokens_per_s")),
+    ("generate b=1 graph", g(s, "generate_b1_cuda-graph", "tokens_per_s"), None),
+    ("generate b=16 graph", g(s, "generate_b16_cuda-graph", "tokens_per_s"), None),
+    ("decode b=1 GB/s", g(s, "decode_b1", "weight_gbps"), None),
+    ("decode b=1 graph GB/s", g(s, "decode_b1_cuda-graph", "weight_gbps"), None),
     ("batched / b=1", g(s, "batched_generation_speedup"), g(p, "batched_generation_speedup")),
     ("DPO pairs/s", g(s, "dpo", "ours", "pairs_per_s"), g(p, "dpo_step", "pairs_per_s")),
     ("DPO peak MB", g(s, "dpo", "ours", "memory", "peak_mb"), g(p, "dpo_step", "peak_mb")),

@@ -8,6 +8,7 @@
 #include "model/init.h"
 #include "model/layers.h"
 #include "model/qwen2_vl.h"
+#include "util/cuda_build.h"
 #include "util/strings.h"
 
 #include <torch/cuda.h>
@@ -18,12 +19,8 @@
 #define SEVA_HAS_LEGACY_PROFILER 1
 #endif
 
-// Debian's libtorch-dev ships c10/cuda headers without the generated cuda_cmake_macros.h they
-// include: on a machine with the CUDA toolkit, the first two checks alone would pass there.
-#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>) && \
-    __has_include(<c10/cuda/impl/cuda_cmake_macros.h>)
+#if SEVA_CUDA_BUILD
 #include <c10/cuda/CUDACachingAllocator.h>
-#define SEVA_BENCH_CUDA_MEMORY 1  // allocated_bytes[0]: the AGGREGATE statistic in every version
 #endif
 
 #include <algorithm>
@@ -308,7 +305,7 @@ double rss_mb() {
   return resident < 0 ? -1.0 : resident * static_cast<double>(::sysconf(_SC_PAGESIZE)) / 1048576.0;
 }
 
-#ifdef SEVA_BENCH_CUDA_MEMORY
+#if SEVA_CUDA_BUILD
 int cuda_index(const Context& ctx) { return ctx.device.has_index() ? ctx.device.index() : 0; }
 #endif
 
@@ -316,13 +313,13 @@ int cuda_index(const Context& ctx) { return ctx.device.has_index() ? ctx.device.
 
 MemoryProbe::MemoryProbe(const Context& ctx) : ctx_(ctx) {
   if (ctx.cuda()) {
-#ifdef SEVA_BENCH_CUDA_MEMORY
+#if SEVA_CUDA_BUILD
     ctx.sync();
     namespace alloc = c10::cuda::CUDACachingAllocator;
     auto idx = static_cast<c10::DeviceIndex>(cuda_index(ctx));
     alloc::resetPeakStats(idx);
     auto st = alloc::getDeviceStats(idx);
-    start_mb_ = st.allocated_bytes[0].current / 1048576.0;
+    start_mb_ = st.allocated_bytes[0].current / 1048576.0;  // [0]: the AGGREGATE statistic in every version
     reset_ok_ = true;
 #endif
     return;
@@ -351,7 +348,7 @@ MemoryProbe::Result MemoryProbe::finish() {
   Result r;
   if (ctx_.cuda()) {
     r.what = "CUDA allocated";
-#ifdef SEVA_BENCH_CUDA_MEMORY
+#if SEVA_CUDA_BUILD
     ctx_.sync();
     auto st = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(cuda_index(ctx_)));
     r.peak_mb = st.allocated_bytes[0].peak / 1048576.0;

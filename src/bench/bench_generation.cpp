@@ -108,31 +108,32 @@ double decode_flops(const Size& size, int64_t B, int64_t T) {
   return steps * B * (decoder_token_flops(t, mean_keys) + lm_head_flops(t));
 }
 
-// The step loop generate() runs, minus the sampling bookkeeping: new_tokens - 1 steps after a
-// prompt-long cache of random keys/values. Returns the loop's time, the cache's set-up excluded.
+// A row label and JSON key with the decode mode, where it is not the default.
+std::string with_mode(const std::string& name, generate::DecodeMode mode, const char* sep) {
+  return mode == generate::DecodeMode::Dynamic ? name : name + sep + generate::decode_mode_name(mode);
+}
+
+// generate()'s step loop (generate/decoder.h), minus the sampling: new_tokens - 1 greedy steps
+// after a prompt-long cache of random keys/values. Returns the loop's time, the cache's set-up
+// excluded.
 double time_decode_steps(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
-                         const PromptBatch& b) {
+                         const PromptBatch& b, generate::DecodeMode mode) {
   auto& lm = *m.language_model;
   const int64_t B = b.rows(), T = b.T, steps = size.new_tokens - 1;
   auto cache = lm.model->make_cache(B, T + size.new_tokens, m.dtype(), m.device());
   for (auto& k : cache.k) k.narrow(2, 0, T).normal_();
   for (auto& v : cache.v) v.narrow(2, 0, T).normal_();
   cache.length = T;
-  auto key_mask = b.key_mask.clone();
-  auto next_pos = b.next_pos.clone();
+  auto decoder = generate::make_decoder(lm, {std::move(cache), b.key_mask, b.next_pos}, mode);
+  std::vector<int64_t> rows(B);
+  for (int64_t r = 0; r < B; ++r) rows[r] = r;
   auto logits = torch::randn({B, size.text().vocab_size}, torch::TensorOptions().device(ctx.device));
   ctx.sync();
   auto t0 = Clock::now();
   for (int64_t s = 0; s < steps; ++s) {
-    auto next = logits.argmax(-1);
-    auto embeds = lm.model->embed_tokens(next).unsqueeze(1);
-    key_mask = torch::cat({key_mask, torch::ones({B, 1}, key_mask.options())}, 1);
-    auto bias = model::causal_bias(key_mask, 1, m.dtype());
-    auto hidden = lm.model->forward(embeds, next_pos.unsqueeze(1), bias, &cache);
-    cache.length += 1;
-    next_pos = next_pos + 1;
-    logits = lm.logits(hidden.select(1, 0)).to(torch::kFloat32);
-    if (ctx.cuda()) logits.cpu();  // generate() reads the logits on the host every step
+    // generate() reads the logits on the host every step, to sample.
+    auto next = logits.argmax(-1).cpu();
+    logits = decoder->step(rows, std::vector<int64_t>(next.data_ptr<int64_t>(), next.data_ptr<int64_t>() + B));
   }
   ctx.sync();
   return seconds_since(t0);
@@ -141,30 +142,31 @@ double time_decode_steps(const Context& ctx, const Size& size, model::VisionLang
 // The decode steps alone at the batch's size: the best of two loops after a warm-up (the
 // timed region holds no cache set-up, so no memory probe). Returns new tokens per second.
 double bench_decode(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
-                    const PromptBatch& b, Report& rep) {
+                    const PromptBatch& b, generate::DecodeMode mode, Report& rep) {
   const auto& t = size.text();
   const int64_t B = b.rows(), steps = size.new_tokens - 1;
-  auto loop = [&] { return time_decode_steps(ctx, size, m, b); };
+  auto loop = [&] { return time_decode_steps(ctx, size, m, b, mode); };
   Timing tm;
   tm.gemm_gflops = ctx.gemm_now();
   loop();  // warm-up
   tm.seconds = std::min(loop(), loop());
   const std::string bs = std::to_string(B);
-  ctx.profile("decode_b" + bs, [&] { loop(); });
+  const std::string key = with_mode("decode_b" + bs, mode, "_");
+  ctx.profile(key, [&] { loop(); });
   const double flops = decode_flops(size, B, b.T);
   const double weight_bytes =
       (t.num_hidden_layers * double(layer_matmul_params(t)) + double(t.hidden_size) * t.vocab_size) *
       c10::elementSize(ctx.dtype);
   const double rate = B * steps / tm.seconds, weight_gbps = steps * weight_bytes / tm.seconds / 1e9;
-  rep.rows.push_back(timed_row("decode b=" + bs, fmt("%.1f tok/s", rate), tm, flops,
+  rep.rows.push_back(timed_row(with_mode("decode b=" + bs, mode, " "), fmt("%.1f tok/s", rate), tm, flops,
                                std::to_string(steps) + " steps after " + std::to_string(b.T) + ", " +
                                    fmt("%.1f ms/step, ", 1e3 * tm.seconds / steps) +
                                    fmt("%.1f GB/s of weights", weight_gbps),
                                "%.1f%%"));
-  rep.json["decode_b" + bs] = {{"tokens_per_s", round_to(rate, 0.1)},
-                               {"ms_per_step", round_to(1e3 * tm.seconds / steps, 0.01)},
-                               {"mfu", round_to(tm.mfu(flops), 0.0001)},
-                               {"weight_gbps", round_to(weight_gbps, 0.1)}};
+  rep.json[key] = {{"tokens_per_s", round_to(rate, 0.1)},
+                   {"ms_per_step", round_to(1e3 * tm.seconds / steps, 0.01)},
+                   {"mfu", round_to(tm.mfu(flops), 0.0001)},
+                   {"weight_gbps", round_to(weight_gbps, 0.1)}};
   return rate;
 }
 
@@ -175,18 +177,19 @@ struct GenerateResult {
 };
 
 GenerateResult bench_generate(const Context& ctx, const Size& size, model::VisionLanguageModelImpl& m,
-                              const PromptBatch& b, Report& rep) {
+                              const PromptBatch& b, generate::DecodeMode mode, Report& rep) {
   const auto& t = size.text();
   const int64_t B = b.rows(), T = b.T, N = size.new_tokens;
   auto px = random_images(ctx, size, B);
   generate::SamplingOptions opts;
   opts.stop_at_eos = false;
   opts.max_new_tokens = N;
+  opts.decode = mode;
   int64_t produced = 0;
   const Timing tm = time_phase(
       ctx,
       [&] {
-        auto out = generate::generate(m, b.prompts, px, opts, t.eos_token_id);
+        auto out = generate::generate(m, b.prompts, px, opts, {t.eos_token_id});
         produced = 0;
         for (const auto& g : out) produced += static_cast<int64_t>(g.tokens.size());
       },
@@ -196,9 +199,9 @@ GenerateResult bench_generate(const Context& ctx, const Size& size, model::Visio
   for (int64_t r = 0; r < B; ++r) flops += vision_image_flops(size, r);
   const double rate = B * N / tm.seconds;
   const std::string bs = std::to_string(B);
-  rep.rows.push_back(timed_row("generate b=" + bs, fmt("%.1f tok/s", rate), tm, flops,
+  rep.rows.push_back(timed_row(with_mode("generate b=" + bs, mode, " "), fmt("%.1f tok/s", rate), tm, flops,
                                bs + " x " + std::to_string(N) + " new tokens incl. vision + prefill", "%.1f%%"));
-  rep.json["generate_b" + bs] = {{"tokens_per_s", round_to(rate, 0.1)}, {"s", round_to(tm.seconds, 0.001)},
+  rep.json[with_mode("generate_b" + bs, mode, "_")] = {{"tokens_per_s", round_to(rate, 0.1)}, {"s", round_to(tm.seconds, 0.001)},
                                  {"mfu", round_to(tm.mfu(flops), 0.0001)}, {"memory", memory_json(tm.memory)}};
   return {rate, tm.seconds};
 }
@@ -240,8 +243,13 @@ void bench_generation(const Context& ctx, const Size& size, model::VisionLanguag
   double decode_rate[2] = {0, 0};
   for (int i = 0; i < 2; ++i) {
     const PromptBatch b = make_batch(ctx, size, batches[i]);
-    decode_rate[i] = bench_decode(ctx, size, m, b, rep);
-    gen[i] = bench_generate(ctx, size, m, b, rep);
+    decode_rate[i] = bench_decode(ctx, size, m, b, generate::DecodeMode::Dynamic, rep);
+    gen[i] = bench_generate(ctx, size, m, b, generate::DecodeMode::Dynamic, rep);
+    // On a GPU the host's launches bound the decode step; the captured step shows what that costs.
+    if (ctx.cuda() && generate::cuda_graphs_built()) {
+      bench_decode(ctx, size, m, b, generate::DecodeMode::CudaGraph, rep);
+      bench_generate(ctx, size, m, b, generate::DecodeMode::CudaGraph, rep);
+    }
   }
   report_batching(size, gen, decode_rate, vision_per_image, prefill_one, rep);
 }

@@ -26,6 +26,11 @@ void sampling_flags(util::Flags& f, SamplingOptions& o) {
   f.add(Flag("--temperature", "0 = greedy; > 0 samples").non_negative(), o.temperature);
   f.add(Flag("--top-p", "nucleus sampling mass (with --temperature > 0)").range(0.0, 1.0), o.top_p);
   f.add(Flag("--seed", "random seed for sampling"), o.seed);
+  f.add(Flag("--decode",
+             "how the steps after the prefill run: dynamic (finished rows leave the batch); static (fixed "
+             "shapes); cuda-graph (static, captured once as a CUDA graph and replayed: CUDA builds)")
+            .one_of({"dynamic", "static", "cuda-graph"}),
+        util::enum_value(o.decode, decode_mode_name, parse_decode_mode));
 }
 
 }  // namespace seva::generate

@@ -10,7 +10,7 @@ namespace seva::generate {
 // --model, --adapter, --image-aspect, --threads, --device, --dtype. `model_required`: false for a
 // command that can run without a model (seva eval --answers).
 void model_flags(util::Flags& f, ModelOptions& o, bool model_required = true);
-// --max-new-tokens, --temperature, --top-p, --seed.
+// --max-new-tokens, --temperature, --top-p, --seed, --decode.
 void sampling_flags(util::Flags& f, SamplingOptions& o);
 
 }  // namespace seva::generate

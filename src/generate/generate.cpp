@@ -12,7 +12,7 @@ namespace seva::generate {
 std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
                                 const std::vector<torch::Tensor>& images, const SamplingOptions& opts,
-                                int64_t eos_token_id, const DecodeFn& decode,
+                                const std::vector<int64_t>& eos_token_ids, const DecodeFn& decode,
                                 const std::vector<uint64_t>& row_seeds) {
   if (!opts.stop_strings.empty() && !decode) throw std::invalid_argument("stop strings need a decode function");
   if (!row_seeds.empty() && row_seeds.size() != prompts.size())
@@ -52,33 +52,29 @@ std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
   }
   cache.length = T;
   auto logits = lm.logits(torch::cat(last, 0)).to(torch::kFloat32);  // (B, V)
-  torch::Tensor hidden;
 
   std::vector<TokenSampler> samplers;
   for (int64_t b = 0; b < B; ++b)
     samplers.emplace_back(opts, row_seeds.empty() ? static_cast<uint64_t>(b) : row_seeds[b]);
-
-  // Rows still generating; finished rows leave the batch (and the cache) at once.
-  std::vector<int64_t> active(B);
-  for (int64_t b = 0; b < B; ++b) active[b] = b;
-  auto key_mask = batch.mask;
   // Each row's next position; with M-RoPE all three axes take it, which 1-D positions express.
   auto next_pos = torch::tensor(batch.next_position, torch::kInt64).to(device);  // (B,)
+  auto decoder = make_decoder(lm, {std::move(cache), batch.mask, next_pos}, opts.decode);
 
+  std::vector<int64_t> active(B);  // rows still generating; logits has one row for each
+  for (int64_t b = 0; b < B; ++b) active[b] = b;
   for (int64_t step = 0; step < opts.max_new_tokens && !active.empty(); ++step) {
     auto logits_cpu = logits.cpu();
     // (b, V) float32; log-probabilities of the chosen tokens accumulate per row.
     auto logp_cpu = torch::log_softmax(logits_cpu, 1);
     auto logp = logp_cpu.accessor<float, 2>();
-    std::vector<int64_t> next(active.size());
-    std::vector<int64_t> keep;  // indices into `active` of rows that go on
+    std::vector<int64_t> rows, tokens;  // the rows that go on, and the token each was given
     for (size_t i = 0; i < active.size(); ++i) {
-      int64_t row = active[i];
-      next[i] = samplers[row].pick(logits_cpu[static_cast<int64_t>(i)]);
+      const int64_t row = active[i];
+      const int64_t next = samplers[row].pick(logits_cpu[static_cast<int64_t>(i)]);
       auto& g = out[row];
-      g.tokens.push_back(next[i]);
-      g.logprob += logp[static_cast<int64_t>(i)][next[i]];
-      if (opts.stop_at_eos && next[i] == eos_token_id) {
+      g.tokens.push_back(next);
+      g.logprob += logp[static_cast<int64_t>(i)][next];
+      if (opts.stop_at_eos && std::count(eos_token_ids.begin(), eos_token_ids.end(), next) > 0) {
         g.finish_reason = "eos";
       } else if (!opts.stop_strings.empty()) {
         auto text = decode(g.tokens);
@@ -86,29 +82,11 @@ std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
           if (!s.empty() && text.find(s) != std::string::npos) g.finish_reason = "stop";
       }
       if (g.finish_reason.empty() && step + 1 == opts.max_new_tokens) g.finish_reason = "length";
-      if (g.finish_reason.empty()) keep.push_back(static_cast<int64_t>(i));
+      if (g.finish_reason.empty()) rows.push_back(row), tokens.push_back(next);
     }
-    if (keep.empty()) break;
-
-    auto next_t = torch::tensor(next, torch::kInt64).to(device);
-    if (keep.size() != active.size()) {
-      auto idx = torch::tensor(keep, torch::kInt64).to(device);
-      cache.select_rows(idx);
-      key_mask = key_mask.index_select(0, idx);
-      next_pos = next_pos.index_select(0, idx);
-      next_t = next_t.index_select(0, idx);
-      std::vector<int64_t> still;
-      for (auto i : keep) still.push_back(active[i]);
-      active.swap(still);
-    }
-    // Decode one token for every active row.
-    auto embeds = lm.model->embed_tokens(next_t).unsqueeze(1);  // (b, 1, C)
-    key_mask = torch::cat({key_mask, torch::ones({key_mask.size(0), 1}, key_mask.options())}, 1);
-    auto bias = model::causal_bias(key_mask, 1, dtype);
-    hidden = lm.model->forward(embeds, next_pos.unsqueeze(1), bias, &cache);
-    cache.length += 1;
-    next_pos = next_pos + 1;
-    logits = lm.logits(hidden.select(1, 0)).to(torch::kFloat32);
+    if (rows.empty()) break;
+    logits = decoder->step(rows, tokens);
+    active.swap(rows);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Batched decoding for any model family with a KV cache: left-padded prompts of different lengths, the
 // vision tower once per image, greedy or temperature/top-p sampling, EOS, stop strings, a cap.
 #pragma once
+#include "generate/decoder.h"
 #include "model/vlm_model.h"
 
 #include <functional>
@@ -16,6 +17,7 @@ struct SamplingOptions {
   uint64_t seed = 0;         // row r of a call samples from its own stream seeded by (seed, seeds[r])
   bool stop_at_eos = true;
   std::vector<std::string> stop_strings;  // needs `decode` in generate()
+  DecodeMode decode = DecodeMode::Dynamic;  // how the steps after the prefill run (generate/decoder.h)
 };
 
 struct Generated {
@@ -31,12 +33,13 @@ struct Generated {
 using DecodeFn = std::function<std::string(const std::vector<int64_t>&)>;
 
 // prompts[b]: token ids holding image tokens; images: one preprocessed (3, H, W) image per image
-// run, consumed in order across the batch. `row_seeds` (optional, one per prompt) names each row's
+// run, consumed in order across the batch. A row ends at the first of `eos_token_ids` it samples
+// (finish_reason "eos", the token kept in `tokens`). `row_seeds` (optional, one per prompt) names each row's
 // random stream so that sampling does not depend on batch composition; default: the row index.
 std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
                                 const std::vector<std::vector<int64_t>>& prompts,
                                 const std::vector<torch::Tensor>& images, const SamplingOptions& opts,
-                                int64_t eos_token_id, const DecodeFn& decode = nullptr,
+                                const std::vector<int64_t>& eos_token_ids, const DecodeFn& decode = nullptr,
                                 const std::vector<uint64_t>& row_seeds = {});
 
 }  // namespace seva::generate

@@ -2,12 +2,14 @@
 
 #include "io/files.h"
 #include "model/checkpoint.h"
+#include "model/generation_config.h"
 #include "model/lora.h"
 #include "text/conversation.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -86,11 +88,12 @@ Vlm Vlm::load(const ModelOptions& opts) {
                              ") differs from config.json's image token id (" +
                              std::to_string(v.model->image_token_id()) + ")");
   v.aspect = image::parse_image_aspect(opts.image_aspect == "auto" ? v.model->default_image_aspect() : opts.image_aspect);
-  v.end_of_answer = v.chat.format == text::ChatTemplate::Format::ChatML
-                        ? v.tokenizer.token_to_id(v.chat.answer_end_token())
-                        : v.tokenizer.eos_id();
-  if (v.end_of_answer < 0)
-    throw std::runtime_error(opts.model_dir + ": the tokenizer has no " + v.chat.answer_end_token() + " token");
+  const int64_t end = v.chat.format == text::ChatTemplate::Format::ChatML ? v.tokenizer.token_to_id(v.chat.answer_end_token())
+                                                                          : v.tokenizer.eos_id();
+  if (end < 0) throw std::runtime_error(opts.model_dir + ": the tokenizer has no " + v.chat.answer_end_token() + " token");
+  v.end_tokens = {end};
+  for (int64_t id : model::read_generation_eos_ids(opts.model_dir))
+    if (std::find(v.end_tokens.begin(), v.end_tokens.end(), id) == v.end_tokens.end()) v.end_tokens.push_back(id);
   return v;
 }
 
@@ -118,7 +121,7 @@ std::vector<Answer> Vlm::answer_pixels(const std::vector<std::string>& prompts, 
     ids.push_back(tokenizer.encode(p));
   }
   DecodeFn decode = [this](const std::vector<int64_t>& t) { return tokenizer.decode(t, true); };
-  auto gen = generate(*model, ids, images, opts, end_of_answer, decode, row_seeds);
+  auto gen = generate(*model, ids, images, opts, end_tokens, decode, row_seeds);
   std::vector<Answer> out;
   for (auto& g : gen) {
     Answer a;

@@ -59,7 +59,9 @@ class Vlm {
   image::PreprocessConfig preprocess;
   image::ImageAspect aspect = image::ImageAspect::Pad;
   std::string model_dir;
-  int64_t end_of_answer = -1;  // the token that ends an answer: EOS, or ChatML's <|im_end|>
+  // The tokens that end an answer: the template's (EOS, or ChatML's <|im_end|>), then those of
+  // generation_config.json (Qwen2-VL-Instruct: <|endoftext|> too).
+  std::vector<int64_t> end_tokens;
 };
 
 }  // namespace seva::generate

@@ -1,4 +1,5 @@
 #include "method/generate_views.h"
+#include "method/questions.h"
 
 #include "dist/answer_job.h"
 #include "image/decode.h"
@@ -23,33 +24,6 @@ namespace seva::method {
 namespace {
 
 using nlohmann::json;
-
-struct Item {
-  std::string id, image, question;
-};
-
-std::vector<Item> read_questions(const std::string& path) {
-  std::vector<Item> items;
-  std::map<std::string, size_t> line_of;
-  io::for_each_jsonl(path, [&](const json& j, size_t line) {
-    auto where = path + ":" + std::to_string(line);
-    if (!j.is_object()) throw std::runtime_error(where + ": expected a JSON object");
-    auto id = j.find("id");
-    auto image = j.find("image");
-    auto text = j.find("text");
-    if (text == j.end()) text = j.find("question");
-    if (id == j.end() || (!id->is_string() && !id->is_number_integer()))
-      throw std::runtime_error(where + ": missing \"id\" (a string or an integer)");
-    if (image == j.end() || !image->is_string()) throw std::runtime_error(where + ": missing \"image\" (a string)");
-    if (text == j.end() || !text->is_string()) throw std::runtime_error(where + ": missing \"text\" (the question)");
-    Item it{id->is_string() ? id->get<std::string>() : id->dump(), image->get<std::string>(), text->get<std::string>()};
-    if (auto [pos, fresh] = line_of.emplace(it.id, line); !fresh)
-      throw std::runtime_error(where + ": duplicate id \"" + it.id + "\" (first on line " + std::to_string(pos->second) +
-                               "); ids must be unique to resume");
-    items.push_back(std::move(it));
-  });
-  return items;
-}
 
 // The views: the original, then each augmentation by the name it was given.
 struct Views {
@@ -140,7 +114,7 @@ class ViewAnswerer {
   }
 
   // Every view answered, or the image recorded as unreadable.
-  bool item_done(const Item& it) const {
+  bool item_done(const Question& it) const {
     if (job_.skipped(it.id)) return true;
     for (const auto& v : views_.names)
       if (!job_.finished(answer_key(it.id, v))) return false;
@@ -160,7 +134,7 @@ class ViewAnswerer {
       job_.skip({{"id", it.id}, {"image", it.image}, {"reason", e.what()}}, "question " + it.id + ": " + e.what());
       return false;
     }
-    const auto ids = vlm_.tokenizer.encode(vlm_.chat.prompt(it.question));
+    const auto ids = vlm_.tokenizer.encode(vlm_.chat.prompt(it.text));
     rows.pixels.push_back(image::preprocess(img, vlm_.preprocess, vlm_.aspect));
     for (size_t v = 0; v < views_.names.size(); ++v) {
       const uint64_t seed = opts_.sampling.seed;
@@ -174,7 +148,7 @@ class ViewAnswerer {
   }
 
   std::vector<generate::Generated> generate_rows(const BatchRows& rows) {
-    const int64_t eos = vlm_.end_of_answer;
+    const auto& eos = vlm_.end_tokens;
     generate::DecodeFn decode = [this](const std::vector<int64_t>& t) { return vlm_.tokenizer.decode(t, true); };
     const auto& px = rows.pixels;
     if (!opts_.sequential) return generate::generate(*vlm_.model, rows.prompts, px, opts_.sampling, eos, decode, rows.seeds);
@@ -208,7 +182,7 @@ class ViewAnswerer {
       if (job_.finished(answer_key(it.id, view))) continue;
       job_.write({{"id", it.id},
                   {"image", it.image},
-                  {"question", it.question},
+                  {"question", it.text},
                   {"view", view},
                   {"answer", vlm_.answer_text(gen[k], opts_.sampling)},
                   {"tokens", gen[k].tokens},
@@ -223,7 +197,7 @@ class ViewAnswerer {
   generate::Vlm& vlm_;
   const GenerateOptions& opts_;
   const Views views_;
-  const std::vector<Item> items_;
+  const std::vector<Question> items_;
   std::map<std::string, int64_t> index_;  // item id -> position in the question file
   dist::AnswerJob job_;
 };

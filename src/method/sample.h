@@ -1,10 +1,12 @@
 // SeVa step 1: image-question pairs sampled from an instruction file in LLaVA-665k JSON form.
 #pragma once
+#include "method/questions.h"
+
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace seva::method {
 
@@ -25,12 +27,6 @@ struct SampleStats {
   int64_t kept = 0;      // candidates
   int64_t sampled = 0;   // entries chosen
   int64_t written = 0;   // image-question lines
-};
-
-struct Question {
-  std::string id;     // "<entry id>_<human turn index>": unique per line
-  std::string image;  // as in the instruction file (relative to an images directory)
-  std::string text;   // the question, <image> marker removed
 };
 
 // "<image>\nQ" or "Q\n<image>" → "Q" (any other <image> too), surrounding whitespace stripped.

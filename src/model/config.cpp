@@ -177,27 +177,32 @@ LlavaConfig LlavaConfig::load(const std::string& model_dir) {
   return from_json(io::read_json(path), path);
 }
 
-nlohmann::json LlavaConfig::to_json() const {
+nlohmann::json LlamaConfig::to_json() const {
   nlohmann::json t = {
-      {"model_type", "llama"},
-      {"vocab_size", text.vocab_size},
-      {"hidden_size", text.hidden_size},
-      {"intermediate_size", text.intermediate_size},
-      {"num_hidden_layers", text.num_hidden_layers},
-      {"num_attention_heads", text.num_attention_heads},
-      {"num_key_value_heads", text.kv_heads()},
-      {"hidden_act", text.hidden_act},
-      {"max_position_embeddings", text.max_position_embeddings},
-      {"rms_norm_eps", text.rms_norm_eps},
-      {"rope_theta", text.rope_theta},
-      {"attention_bias", text.attention_bias},
-      {"mlp_bias", text.mlp_bias},
-      {"tie_word_embeddings", text.tie_word_embeddings},
-      {"bos_token_id", text.bos_token_id},
-      {"eos_token_id", text.eos_token_id},
+      {"vocab_size", vocab_size},
+      {"hidden_size", hidden_size},
+      {"intermediate_size", intermediate_size},
+      {"num_hidden_layers", num_hidden_layers},
+      {"num_attention_heads", num_attention_heads},
+      {"num_key_value_heads", kv_heads()},
+      {"hidden_act", hidden_act},
+      {"max_position_embeddings", max_position_embeddings},
+      {"rms_norm_eps", rms_norm_eps},
+      {"rope_theta", rope_theta},
+      {"tie_word_embeddings", tie_word_embeddings},
+      {"bos_token_id", bos_token_id},
+      {"eos_token_id", eos_token_id},
   };
-  if (text.head_dim > 0) t["head_dim"] = text.head_dim;
-  if (text.pad_token_id >= 0) t["pad_token_id"] = text.pad_token_id;
+  if (head_dim > 0) t["head_dim"] = head_dim;
+  if (pad_token_id >= 0) t["pad_token_id"] = pad_token_id;
+  return t;
+}
+
+nlohmann::json LlavaConfig::to_json() const {
+  nlohmann::json t = text.to_json();
+  t["model_type"] = "llama";
+  t["attention_bias"] = text.attention_bias;
+  t["mlp_bias"] = text.mlp_bias;
   nlohmann::json v = {
       {"model_type", "clip_vision_model"},
       {"hidden_size", vision.hidden_size},

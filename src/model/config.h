@@ -31,6 +31,8 @@ struct LlamaConfig {
 
   int64_t kv_heads() const { return num_key_value_heads > 0 ? num_key_value_heads : num_attention_heads; }
   int64_t dim_per_head() const { return head_dim > 0 ? head_dim : hidden_size / num_attention_heads; }
+  // The decoder fields every family's text_config writes (a family adds its own).
+  nlohmann::json to_json() const;
 };
 
 // transformers' CLIPVisionConfig, same defaults.

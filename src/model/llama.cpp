@@ -70,7 +70,12 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const Rope& ro
   auto v = v_proj(x).view({B, T, n_kv_heads, head_dim}).transpose(1, 2);
   q = apply_rope(q, rope);
   k = apply_rope(k, rope);
-  if (cache) {
+  if (cache && cache->write_index.defined()) {
+    cache->k[layer_index].index_copy_(2, cache->write_index, k);
+    cache->v[layer_index].index_copy_(2, cache->write_index, v);
+    k = cache->k[layer_index];
+    v = cache->v[layer_index];
+  } else if (cache) {
     auto start = cache->length;
     TORCH_CHECK(start + T <= cache->capacity(), "KV cache overflow: ", start + T, " > ", cache->capacity());
     cache->k[layer_index].narrow(2, start, T).copy_(k);
@@ -118,7 +123,11 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& cfg_)
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const torch::Tensor& positions,
                                       const torch::Tensor& bias, KvCache* cache) {
-  auto rope = rotary.at(positions, embeds.scalar_type());
+  return forward(embeds, rotary.at(positions, embeds.scalar_type()), bias, cache);
+}
+
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& embeds, const Rope& rope, const torch::Tensor& bias,
+                                      KvCache* cache) {
   auto h = embeds;
   for (const auto& layer : *layers) {
     auto* l = layer->as<LlamaDecoderLayer>();

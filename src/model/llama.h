@@ -17,9 +17,13 @@ struct Rope {
 };
 
 // Key/value cache for decoding: per layer (B, kvH, capacity, D); positions [0, length) are filled.
+// With `write_index` defined (a (1,) int64 tensor on the cache's device), the shapes are static
+// instead, as a CUDA graph needs: keys/values go to that position, `length` is not used, and the
+// attention spans the whole capacity; the caller's bias masks what is not written yet.
 struct KvCache {
   std::vector<torch::Tensor> k, v;
   int64_t length = 0;
+  torch::Tensor write_index;
   int64_t capacity() const { return k.empty() ? 0 : k[0].size(2); }
   // Keeps only the batch rows in `rows` (generation drops finished sequences).
   void select_rows(const torch::Tensor& rows);
@@ -73,6 +77,8 @@ struct LlamaModelImpl : torch::nn::Module {
   // With a cache, keys/values are appended at cache->length (the caller advances it).
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& positions,
                         const torch::Tensor& bias, KvCache* cache = nullptr);
+  // The same with the rotary cos/sin already made (the static decode step takes them from a table).
+  torch::Tensor forward(const torch::Tensor& embeds, const Rope& rope, const torch::Tensor& bias, KvCache* cache);
   // An empty cache for `batch` sequences of up to `capacity` tokens.
   KvCache make_cache(int64_t batch, int64_t capacity, torch::ScalarType dtype, torch::Device device) const;
 

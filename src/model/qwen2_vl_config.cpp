@@ -138,23 +138,9 @@ Qwen2VLConfig Qwen2VLConfig::from_json(const nlohmann::json& j, const std::strin
 }
 
 nlohmann::json Qwen2VLConfig::to_json() const {
-  nlohmann::json t = {
-      {"vocab_size", text.vocab_size},
-      {"hidden_size", text.hidden_size},
-      {"intermediate_size", text.intermediate_size},
-      {"num_hidden_layers", text.num_hidden_layers},
-      {"num_attention_heads", text.num_attention_heads},
-      {"num_key_value_heads", text.kv_heads()},
-      {"hidden_act", text.hidden_act},
-      {"max_position_embeddings", text.max_position_embeddings},
-      {"rms_norm_eps", text.rms_norm_eps},
-      {"rope_theta", text.rope_theta},
-      {"rope_scaling", {{"type", "mrope"}, {"rope_type", "default"}, {"mrope_section", text.mrope_section}}},
-      {"tie_word_embeddings", text.tie_word_embeddings},
-      {"bos_token_id", text.bos_token_id},
-      {"eos_token_id", text.eos_token_id},
-      {"use_sliding_window", false},
-  };
+  nlohmann::json t = text.to_json();
+  t["rope_scaling"] = {{"type", "mrope"}, {"rope_type", "default"}, {"mrope_section", text.mrope_section}};
+  t["use_sliding_window"] = false;
   nlohmann::json v = {
       {"depth", vision.depth},
       {"num_heads", vision.num_heads},

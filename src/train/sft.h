@@ -7,25 +7,13 @@
 #include "text/conversation.h"
 #include "text/tokenizer.h"
 #include "train/loop.h"
+#include "train/sft_data.h"
 
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace seva::train {
-
-// One LLaVA-665k entry: {"id", "image", "conversations": [{"from": "human", "value": "<image>\nQ"},
-// {"from": "gpt", "value": "A"}, ...]}.
-struct SftExample {
-  std::string id;
-  std::string image;                                    // relative to --images
-  std::vector<std::pair<std::string, std::string>> turns;  // (question, answer) rounds
-  std::string source;                                   // "FILE: entry N", for messages
-};
-
-// Reads the JSON array (or JSONL) of entries. Entries without an image are skipped (counted in
-// *skipped when given). A malformed entry throws naming the file and the entry.
-std::vector<SftExample> read_sft_data(const std::string& path, int64_t* skipped = nullptr);
 
 // The llava_v1 conversation as training text:
 // "<system> USER: <image>\nQ1 ASSISTANT: A1</s>USER: Q2 ASSISTANT: A2</s>".
