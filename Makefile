@@ -8,8 +8,12 @@ JOBS ?= $(shell nproc)
 deps:
 	@bash scripts/install-deps.sh
 
+# A new build directory uses Ninja: with Make, adding a source file rewrites the flags file that the
+# precompiled header depends on, so every file is compiled again. An existing one keeps its generator.
+GENERATOR = $(if $(wildcard $(BUILD)/CMakeCache.txt),,-G Ninja)
+
 configure: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Release >/dev/null
 
 # The seva program alone (the library and the CLI): what demo and bench need.
 seva: configure

@@ -2,7 +2,7 @@
 # Installs the Debian packages seva needs, only those missing. Safe to run again.
 set -euo pipefail
 PACKAGES=(
-  build-essential cmake pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache
   libtorch-dev            # the tensor library (CPU build on Debian)
   libopenblas0-pthread    # fast BLAS for libtorch's matmuls (the reference BLAS is ~70x slower)
   libsentencepiece-dev    # tokenizer.model
