@@ -175,3 +175,33 @@ TEST(LoraConfigJson, ARankThatIsNotAWholeNumberInRangeIsRefused) {
   EXPECT_EQ(seva::model::LoraConfig::from_peft_json(nlohmann::json::parse("{\"r\": 16.0}"), "a").r, 16);
   EXPECT_EQ(seva::model::LoraConfig::from_peft_json(nlohmann::json::parse("{}"), "a").r, 8);  // PEFT's default
 }
+
+// target_modules as a regular expression, from a file a stranger may have written.
+TEST(LoraConfigJson, ARegexTargetIsBoundedBeforeStdRegexSeesIt) {
+  auto config = [](const std::string& pattern) {
+    return seva::model::LoraConfig::from_peft_json(nlohmann::json{{"r", 4}, {"target_modules", pattern}}, "adapter_config.json");
+  };
+  // fuzz_peft_adapter's input: a 69-digit backreference overflowed inside libstdc++'s parser.
+  const std::string found = ".*language_mode#\\cord.layers\\.\\d+\\6666666666666666666666666666666666666666666666666666666"
+                            "66666666666666.(self_attn|mlp)\\.(q_pro]|k_proj|v_proj|o_0roj|gate_proj|up_proj|down_proj)";
+  for (const std::string& bad : {found, std::string("(a)\\1"), std::string("a{1001}"), std::string("a{2,99999999999999999999}"),
+                                 std::string(1025, 'a'), std::string("(")}) {
+    try {
+      config(bad);
+      ADD_FAILURE() << "accepted " << bad.substr(0, 60);
+    } catch (const std::runtime_error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("adapter_config.json: target_modules '", 0), 0u) << e.what();
+      EXPECT_LT(std::string(e.what()).size(), 400u);
+    }
+  }
+  // PEFT's pattern for LLaVA's language model still selects every projection of every layer...
+  auto m = model::load_llava(test::fixture_path("model_A"));
+  const auto layers = m->language_model->model->cfg.num_hidden_layers;
+  auto peft = config(".*language_model.*\\.layers\\.\\d+\\.(self_attn|mlp)\\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)");
+  EXPECT_EQ(static_cast<int64_t>(model::lora_targets(*m, peft).size()), 7 * layers);
+  EXPECT_EQ(config("a{2,1000}").target_regex, "a{2,1000}");
+  EXPECT_EQ(config("x,12345").target_regex, "x,12345");  // a number outside {} is only text
+  // ...and one that a backtracking matcher would take forever on finishes (polynomial matching).
+  auto nested = config("(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x");
+  EXPECT_TRUE(model::lora_targets(*m, nested).empty());
+}

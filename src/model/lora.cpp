@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -15,6 +16,41 @@
 
 namespace seva::model {
 namespace {
+
+// PEFT's target_modules as a regular expression comes from a file a stranger may have written,
+// and std::regex compiles it recursively and matches by backtracking. So the pattern is bounded
+// first: at most 1024 characters (PEFT's own are a few hundred), no backreferences, no repetition
+// count over 1000 (a 20-digit one overflowed inside libstdc++'s parser: fuzz_peft_adapter); and
+// libstdc++ matches it with its polynomial executor, so no pattern can take exponential time.
+std::regex compile_target_regex(const std::string& pattern) {
+  constexpr size_t kMaxLength = 1024;
+  constexpr int64_t kMaxCount = 1000;
+  if (pattern.size() > kMaxLength)
+    throw std::invalid_argument("a pattern of " + std::to_string(pattern.size()) + " characters (at most " +
+                                std::to_string(kMaxLength) + ")");
+  bool in_count = false;  // between { and }
+  int64_t n = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      if (pattern[i + 1] >= '1' && pattern[i + 1] <= '9') throw std::invalid_argument("backreferences are not supported");
+      ++i;
+    } else if (c == '{' || (c == ',' && in_count)) {
+      in_count = true;
+      n = 0;
+    } else if (c == '}') {
+      in_count = false;
+    } else if (in_count && std::isdigit(static_cast<unsigned char>(c))) {
+      n = n * 10 + (c - '0');
+      if (n > kMaxCount) throw std::invalid_argument("a repetition count over " + std::to_string(kMaxCount));
+    }
+  }
+  auto flags = std::regex::ECMAScript;
+#ifdef __GLIBCXX__
+  flags |= std::regex_constants::__polynomial;
+#endif
+  return std::regex(pattern, flags);
+}
 
 const std::string kPeftPrefix = "base_model.model.";
 
@@ -96,10 +132,10 @@ LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string
     if (t.is_string()) {
       c.target_regex = t.get<std::string>();
       try {
-        std::regex check(c.target_regex);
-      } catch (const std::regex_error& e) {
-        throw std::runtime_error(src + ": target_modules '" + c.target_regex + "' is not a regular expression seva reads (" +
-                                 e.what() + ")");
+        (void)compile_target_regex(c.target_regex);
+      } catch (const std::exception& e) {  // std::regex_error, or one of compile_target_regex's bounds
+        throw std::runtime_error(src + ": target_modules '" + c.target_regex.substr(0, 200) +
+                                 "' is not a regular expression seva reads (" + e.what() + ")");
       }
     } else if (t.is_array() && std::all_of(t.begin(), t.end(), [](const nlohmann::json& x) { return x.is_string(); })) {
       c.target_modules = t.get<std::vector<std::string>>();
@@ -113,7 +149,7 @@ LoraConfig LoraConfig::from_peft_json(const nlohmann::json& j, const std::string
 std::vector<std::pair<std::string, LinearImpl*>> lora_targets(VisionLanguageModelImpl& model,
                                                               const LoraConfig& cfg) {
   std::vector<std::pair<std::string, LinearImpl*>> out;
-  const std::regex regex(cfg.target_regex.empty() ? "" : cfg.target_regex);
+  const std::regex regex = compile_target_regex(cfg.target_regex);
   auto scan = [&](torch::nn::Module& root, const std::string& prefix) {
     for (auto& item : root.named_modules(prefix)) {
       auto* lin = item.value()->as<LinearImpl>();
