@@ -7,6 +7,7 @@
 #include "model/checkpoint.h"
 #include "test_helpers.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -140,5 +141,30 @@ TEST(DecodeModes, CudaGraphsOnTheCpuAreRefusedInOneLine) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("--decode cuda-graph", 0), 0u) << what;
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+// On a GPU the captured graph replays what the eager steps compute: the same tokens as the
+// dynamic steps, for rows that finish apart too. Runs where a CUDA device is (scripts/gpu-check.sh).
+TEST(DecodeModes, CudaGraphGivesTheDynamicAnswersOnTheGpu) {
+  if (!generate::cuda_graphs_built()) GTEST_SKIP() << "built against a libtorch without CUDA";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device here";
+  auto m = model_a();
+  m->to(torch::kCUDA);
+  Prompts p;
+  const std::vector<int64_t> eos{2, p.greedy[0][4], p.greedy[2][12]};
+  generate::SamplingOptions o;
+  o.max_new_tokens = 20;
+  auto dynamic = run(*m, p, o, DecodeMode::Dynamic, eos);
+  auto graph = run(*m, p, o, DecodeMode::CudaGraph, eos);
+  for (size_t r = 0; r < dynamic.size(); ++r) {
+    EXPECT_EQ(graph[r].tokens, dynamic[r].tokens) << "row " << r;
+    EXPECT_NEAR(graph[r].logprob, dynamic[r].logprob, 1e-3) << "row " << r;
+  }
+  // Batch 1, the case graphs are for, twice in a row (a fresh capture each call).
+  o.decode = DecodeMode::CudaGraph;
+  for (int call = 0; call < 2; ++call) {
+    auto one = generate::generate(*m, {p.ids[1]}, {p.pixels[1]}, o, {2});
+    EXPECT_EQ(one[0].tokens, p.greedy[1]) << "call " << call;
   }
 }
