@@ -82,7 +82,10 @@ std::vector<Generated> generate(model::VisionLanguageModelImpl& model,
           if (!s.empty() && text.find(s) != std::string::npos) g.finish_reason = "stop";
       }
       if (g.finish_reason.empty() && step + 1 == opts.max_new_tokens) g.finish_reason = "length";
-      if (g.finish_reason.empty()) rows.push_back(row), tokens.push_back(next);
+      if (g.finish_reason.empty()) {
+        rows.push_back(row);
+        tokens.push_back(next);
+      }
     }
     if (rows.empty()) break;
     logits = decoder->step(rows, tokens);
