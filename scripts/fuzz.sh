@@ -7,6 +7,8 @@
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 # Environment: FUZZ_BUILD_DIR (default /tmp/build-fuzz), FUZZ_JOBS (build parallelism, default 1),
 # FUZZ_RSS_MB (default 2048: the memory any one input may make a target use).
+# Every run appends a line to $BUILD/ledger.tsv (date, target, wall s, CPU s, inputs, findings), so
+# the CPU time each target has had adds up across runs on a shared machine.
 set -euo pipefail
 
 seconds=${1:-60}
@@ -41,17 +43,22 @@ for t in "${targets[@]}"; do
   set +e
   # The first corpus directory takes new inputs; fuzz/corpus/<target> (the seeds) stays as it is.
   # -malloc_limit_mb: no single allocation may exceed the RSS bound either.
-  "$build/$t" "$work" "$root/fuzz/corpus/$t" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" \
+  TIMEFORMAT='%R %U %S'
+  { time "$build/$t" "$work" "$root/fuzz/corpus/$t" -max_total_time="$seconds" -rss_limit_mb="$rss_mb" \
     -malloc_limit_mb="$rss_mb" -timeout=30 -print_final_stats=1 -artifact_prefix="$findings/" \
-    >"$log" 2>&1
+    >"$log" 2>&1; } 2>"$build/$t.time"
   rc=$?
   set -e
+  read -r wall user sys <"$build/$t.time" || true
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
   speed=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
   cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 || true)
   found=$(find "$findings" -type f | wc -l)
-  line=$(printf '%-26s runs %-9s execs/s %-6s %-20s findings %s (exit %s)' "$t" "${runs:-?}" "${speed:-?}" \
-    "${cov:-cov: ?}" "$found" "$rc")
+  cpu=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')
+  printf '%s\t%s\t%.0f\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "${wall:-0}" "$cpu" "${runs:-0}" "$found" \
+    >>"$build/ledger.tsv"
+  line=$(printf '%-26s runs %-9s execs/s %-6s cpu %-6ss %-20s findings %s (exit %s)' "$t" "${runs:-?}" \
+    "${speed:-?}" "$cpu" "${cov:-cov: ?}" "$found" "$rc")
   summary+=("$line")
   echo "$line" >&2
   if [ "$rc" -ne 0 ]; then
