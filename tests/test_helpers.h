@@ -1,12 +1,15 @@
 // Test helpers: where the fixtures are, scratch directories.
 #pragma once
 #include <gtest/gtest.h>
+#include <map>
 #include <string>
 
 namespace seva::test {
 std::string data_path(const std::string& rel);     // tests/data/<rel>
 std::string fixture_path(const std::string& rel);  // tests/data/llava-tiny-a/<rel>
 std::string temp_dir(const std::string& name);     // a fresh directory under the test temp dir
+// Every file below `dir`: its path relative to `dir` → its bytes.
+std::map<std::string, std::string> read_tree(const std::string& dir);
 
 // Runs the built `seva ARGS` through the shell; stdout and stderr together.
 struct RunResult {

@@ -1,21 +1,15 @@
-// Shared test set-up: fixed thread count so results do not depend on the machine.
+// Test helpers (test_helpers.h). No libtorch here: the ThreadSanitizer tests link this file too.
 #include "test_helpers.h"
 #include "seva_test_paths.h"
-
-#include <ATen/Parallel.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <sys/wait.h>
-
-namespace {
-struct ThreadSetup : ::testing::Environment {
-  void SetUp() override { at::set_num_threads(2); }
-};
-const auto* const kThreadSetup = ::testing::AddGlobalTestEnvironment(new ThreadSetup);
-}  // namespace
 
 namespace seva::test {
 std::string data_path(const std::string& rel) { return std::string(SEVA_TEST_DATA) + "/" + rel; }
@@ -26,6 +20,17 @@ std::string temp_dir(const std::string& name) {
   buf.push_back('\0');
   if (!::mkdtemp(buf.data())) throw std::runtime_error("mkdtemp failed for " + base);
   return std::string(buf.data());
+}
+
+std::map<std::string, std::string> read_tree(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    out[std::filesystem::relative(e.path(), dir).string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return out;
 }
 
 RunResult run_shell(const std::string& cmd) {

@@ -37,14 +37,6 @@ synth::WorldOptions small_world(const std::string& dir, uint64_t seed = 7) {
   return o;
 }
 
-// Every file below `dir` (relative path → bytes).
-std::map<std::string, std::string> all_files(const std::string& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = io::read_file(e.path().string());
-  return out;
-}
-
 }  // namespace
 
 TEST(SynthWorld, Base64EncodeRoundTrips) {
@@ -224,7 +216,7 @@ TEST(SynthWorld, SameSeedSameBytesOtherSeedOtherBytes) {
   synth::write_world(oa);
   synth::write_world(ob);
   synth::write_world(oc);
-  const auto fa = all_files(a), fb = all_files(b), fc = all_files(c);
+  const auto fa = test::read_tree(a), fb = test::read_tree(b), fc = test::read_tree(c);
   ASSERT_EQ(fa.size(), 30u + 24u + 60u + 12u + 3u);  // images, the 12 files and chair/'s 3
   EXPECT_TRUE(fa == fb);
   for (const auto& [name, bytes] : fa) {
