@@ -37,6 +37,7 @@ has_header sentencepiece_processor.h || missing="$missing libsentencepiece-dev l
 has_header png.h || missing="$missing libpng-dev libpng16-16"
 has_header zlib.h || missing="$missing zlib1g-dev"
 has_header jpeglib.h || missing="$missing libjpeg62-turbo-dev libjpeg62-turbo"
+has_header unicode/uchar.h || missing="$missing libicu-dev libicu72"
 command -v pkg-config >/dev/null || missing="$missing pkgconf pkgconf-bin libpkgconf3"
 if [ -n "$missing" ]; then
   el "missing:$missing -> unpacking bench/gpu/debs into $DEPS"
@@ -48,7 +49,7 @@ if [ -n "$missing" ]; then
   done
   # pkg-config files name prefix=/usr: point them at the unpacked tree.
   for pc in "$DEPS"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc "$DEPS"/usr/share/pkgconfig/*.pc; do
-    [ -e "$pc" ] && sed -i "s|^prefix=/usr|prefix=$DEPS/usr|" "$pc"
+    [ -e "$pc" ] && sed -i -E "s|^prefix *= */usr\$|prefix=$DEPS/usr|" "$pc"
   done
   export PATH="$DEPS/usr/bin:$PATH"
   export PKG_CONFIG_PATH="$DEPS/usr/lib/x86_64-linux-gnu/pkgconfig:$DEPS/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}"
