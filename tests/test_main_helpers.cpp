@@ -1,13 +1,12 @@
 // Test helpers (test_helpers.h). No libtorch here: the ThreadSanitizer tests link this file too.
 #include "test_helpers.h"
 #include "seva_test_paths.h"
+#include "io/files.h"
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <sys/wait.h>
 
@@ -25,10 +24,7 @@ std::string temp_dir(const std::string& name) {
 std::map<std::string, std::string> read_tree(const std::string& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!e.is_regular_file()) continue;
-    std::ifstream in(e.path(), std::ios::binary);
-    out[std::filesystem::relative(e.path(), dir).string()] =
-        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (e.is_regular_file()) out[std::filesystem::relative(e.path(), dir).string()] = io::read_file(e.path().string());
   }
   return out;
 }
